@@ -1,0 +1,57 @@
+"""Run the real `__main__.py` of this project offline, for a stack, as the Pulumi CLI would."""
+
+from __future__ import annotations
+
+import json
+import runpy
+import sys
+from typing import Any, Mapping, Optional
+
+import pulumi
+
+from offline.engine import Inventory, run_program
+from offline.stack_config import ROOT, StackConfig, load_stack_config
+
+MAIN = ROOT / "__main__.py"
+
+
+def program() -> None:
+    # The Python language host runs the project's __main__.py the same way.
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    runpy.run_path(str(MAIN), run_name="__main__")
+
+
+def stack_values(stack: str, overrides: Optional[Mapping[str, Any]] = None) -> StackConfig:
+    """The stack's config, with `overrides` (`key` or `namespace:key` -> value) applied on top."""
+    loaded = load_stack_config(stack)
+    values = dict(loaded.values)
+    for key, value in (overrides or {}).items():
+        key = key if ":" in key else f"{loaded.project}:{key}"
+        if value is None:
+            values.pop(key, None)
+        else:
+            values[key] = value if isinstance(value, str) else _cli_string(value)
+    return StackConfig(loaded.project, stack, values, loaded.secret_keys, loaded.placeholders)
+
+
+def _cli_string(value: Any) -> str:
+    return json.dumps(value) if not isinstance(value, bool) else str(value).lower()
+
+
+def run_stack(
+    stack: str = "dev",
+    overrides: Optional[Mapping[str, Any]] = None,
+    *,
+    secret_keys: tuple[str, ...] = (),
+    mocks: Optional[pulumi.runtime.Mocks] = None,
+) -> Inventory:
+    config = stack_values(stack, overrides)
+    return run_program(
+        program,
+        config.values,
+        secret_keys=tuple(config.secret_keys) + tuple(secret_keys),
+        project=config.project,
+        stack=stack,
+        mocks=mocks,
+    )
