@@ -1,0 +1,130 @@
+"""Benchmarks of the program under the offline engine: `make bench` (or `python -m bench`).
+
+Prints a Markdown report for the dev and prod stacks:
+  1. program evaluation time for 2, 10 and 50 workers (median of --runs) and the marginal cost
+     per worker, from the same run;
+  2. user-data bytes per node: raw, gzipped (what EC2's 16,384-byte limit counts), base64;
+  3. the modelled deployment critical path, to every node and overall;
+  4. the scale-out blast radius, N -> N+1 workers;
+  5. determinism of the rendered user data.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import gzip
+import platform
+import statistics
+import sys
+import time
+
+from bench.critical_path import CREATE_SECONDS, DEFAULT_SECONDS, longest_chains, overall
+from bench.scale import INSTANCE, added_resources, changed_resources, user_data_by_node
+from offline.engine import Inventory
+from offline.program import run_stack
+
+EC2_USER_DATA_LIMIT = 16384
+WORKER_COUNTS = (2, 10, 50)
+
+
+def timed_runs(stack: str, workers: int, runs: int) -> tuple[float, Inventory]:
+    seconds = []
+    inventory = None
+    for _ in range(runs):
+        start = time.perf_counter()
+        inventory = run_stack(stack, {"workerCount": workers})
+        seconds.append(time.perf_counter() - start)
+    return statistics.median(seconds), inventory
+
+
+def evaluation_time(stack: str, runs: int) -> list[str]:
+    rows = ["| workers | resources | median seconds | runs |", "| ---: | ---: | ---: | ---: |"]
+    medians = {}
+    for workers in WORKER_COUNTS:
+        median, inventory = timed_runs(stack, workers, runs)
+        medians[workers] = median
+        rows.append(f"| {workers} | {len(inventory.resources)} | {median:.3f} | {runs} |")
+    lo, hi = WORKER_COUNTS[0], WORKER_COUNTS[-1]
+    marginal = (medians[hi] - medians[lo]) / (hi - lo)
+    rows.append("")
+    rows.append(f"Marginal cost per worker ({lo} -> {hi} workers): {1000 * marginal:.1f} ms.")
+    return rows
+
+
+def user_data_sizes(inventory: Inventory) -> list[str]:
+    rows = [
+        "| node | raw cloud-config bytes | gzipped bytes (sent) | base64 chars | % of 16,384 |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    for resource in sorted(inventory.of_type(INSTANCE), key=lambda r: r.name):
+        b64 = resource.inputs["userDataBase64"]
+        payload = base64.b64decode(b64)
+        raw = gzip.decompress(payload) if payload[:2] == b"\x1f\x8b" else payload
+        rows.append(
+            f"| {resource.name} | {len(raw)} | {len(payload)} | {len(b64)} | "
+            f"{100 * len(payload) / EC2_USER_DATA_LIMIT:.1f} |"
+        )
+    return rows
+
+
+def critical_path(inventory: Inventory) -> list[str]:
+    chains = longest_chains(inventory)
+    rows = ["| to | modelled seconds | chain (creation seconds) |", "| --- | ---: | --- |"]
+    for resource in sorted(inventory.of_type(INSTANCE), key=lambda r: r.name):
+        chain = chains[resource.urn]
+        rows.append(f"| {resource.name} | {chain.seconds:.0f} | {chain.describe()} |")
+    whole = overall(inventory)
+    rows.append(f"| **whole stack** ({whole.resources[-1].name}) | {whole.seconds:.0f} | {whole.describe()} |")
+    return rows
+
+
+def blast_radius(stack: str, workers: int) -> list[str]:
+    before = run_stack(stack, {"workerCount": workers})
+    after = run_stack(stack, {"workerCount": workers + 1})
+    changes = changed_resources(before, after)
+    rows = [
+        f"{workers} -> {workers + 1} workers: {len(added_resources(before, after))} resources added, "
+        f"{len(changes)} existing resources with changed inputs."
+    ]
+    for change in changes:
+        rows.append(f"- `{change.urn.split('::')[-1]}` ({change.type}): {', '.join(change.keys)}")
+    return rows
+
+
+def determinism(stack: str) -> list[str]:
+    first = user_data_by_node(run_stack(stack))
+    second = user_data_by_node(run_stack(stack))
+    same = first == second
+    return [f"Two runs of `{stack}`: user data of {len(first)} nodes " + ("byte-identical." if same else "DIFFERS.")]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bench", description="Benchmarks of the program (offline).")
+    parser.add_argument("--runs", type=int, default=5, help="runs per timing, the median is reported (default 5)")
+    parser.add_argument("--stacks", nargs="+", default=["dev", "prod"])
+    args = parser.parse_args(argv)
+
+    print(f"Machine: {platform.machine()}, {platform.system()} {platform.release()}, "
+          f"Python {platform.python_version()}, {platform.processor() or 'cpu n/a'}")
+    print(f"Creation-time model (seconds): {CREATE_SECONDS}; any other AWS resource {DEFAULT_SECONDS}")
+    for stack in args.stacks:
+        print(f"\n## Stack `{stack}`\n")
+        print("### 1. Program evaluation time under mocks\n")
+        print("\n".join(evaluation_time(stack, args.runs)))
+        inventory = run_stack(stack)
+        print("\n### 2. User data per node\n")
+        print("\n".join(user_data_sizes(inventory)))
+        print("\n### 3. Modelled deployment critical path\n")
+        print("\n".join(critical_path(inventory)))
+        print("\n### 4. Scale-out blast radius\n")
+        workers = len(inventory.of_type(INSTANCE)) - 1
+        print("\n".join(blast_radius(stack, workers)))
+        print("\n### 5. Determinism\n")
+        print("\n".join(determinism(stack)))
+        sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,86 @@
+"""The modelled deployment critical path of a declared inventory.
+
+Each cloud resource takes a typical creation time (CREATE_SECONDS, with where each figure comes
+from); a resource starts when everything it depends on exists. The longest chain of creation
+times to a resource is when it can exist at the earliest, as the Pulumi engine creates
+independent resources in parallel.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from offline.engine import DeclaredResource, Inventory
+
+# Typical time for `pulumi up` to create one resource of a type, in seconds. These are assumed
+# figures, not measurements here (there is no AWS account): RDS from DESIGN.md ("5–15 minutes",
+# midpoint); ALB, NAT gateway, EC2 and Route 53 from AWS documentation (an ALB and a NAT gateway
+# take a few minutes to become active/available, EC2 reaches `running` in under a minute,
+# Route 53 changes take up to 60 s to reach INSYNC); control-plane-only API calls (IAM, security
+# groups, subnets, secrets, target groups) return in seconds.
+CREATE_SECONDS: dict[str, float] = {
+    "aws:rds/instance:Instance": 600,
+    "aws:lb/loadBalancer:LoadBalancer": 180,
+    "aws:ec2/natGateway:NatGateway": 120,
+    "aws:ec2/instance:Instance": 45,
+    "aws:route53/zone:Zone": 45,
+    "aws:route53/record:Record": 45,
+    "aws:iam/instanceProfile:InstanceProfile": 10,
+    "aws:ec2/vpc:Vpc": 5,
+    "aws:ec2/eip:Eip": 3,
+    "aws:acm/certificate:Certificate": 3,
+}
+DEFAULT_SECONDS = 3.0  # any other AWS API resource
+FREE = ("random:", "tls:", "pulumi:")  # computed locally by a provider: no cloud call
+
+
+def create_seconds(resource: DeclaredResource) -> float:
+    if not resource.custom or resource.type.startswith(FREE):
+        return 0.0
+    return CREATE_SECONDS.get(resource.type, DEFAULT_SECONDS)
+
+
+@dataclass(frozen=True)
+class Chain:
+    seconds: float
+    resources: tuple[DeclaredResource, ...]  # from the first created to the last
+
+    def describe(self) -> str:
+        return " -> ".join(f"{r.name} ({create_seconds(r):.0f}s)" for r in self.resources if create_seconds(r) > 0)
+
+
+def longest_chains(inventory: Inventory) -> dict[str, Chain]:
+    """For every resource URN, the longest creation chain that ends with it."""
+    by_urn = {r.urn: r for r in inventory.resources}
+    children: dict[str, list[str]] = {}
+    for r in inventory.resources:
+        children.setdefault(r.parent, []).append(r.urn)
+
+    def prerequisites(urn: str) -> set[str]:
+        # A dependency on a component is a dependency on everything inside it.
+        found: set[str] = set()
+        todo = list(by_urn[urn].dependencies)
+        while todo:
+            dep = todo.pop()
+            if dep in found or dep not in by_urn:
+                continue
+            found.add(dep)
+            todo.extend(children.get(dep, []))
+        return found
+
+    @lru_cache(maxsize=None)
+    def chain(urn: str) -> Chain:
+        best = Chain(0.0, ())
+        for dep in prerequisites(urn):
+            candidate = chain(dep)
+            if candidate.seconds > best.seconds:
+                best = candidate
+        own = by_urn[urn]
+        return Chain(best.seconds + create_seconds(own), best.resources + (own,))
+
+    return {urn: chain(urn) for urn in by_urn}
+
+
+def overall(inventory: Inventory) -> Chain:
+    return max(longest_chains(inventory).values(), key=lambda c: c.seconds)
