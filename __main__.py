@@ -1,0 +1,21 @@
+"""WSO2 Application Server 5.3.0 worker/manager cluster on AWS: one stack per environment.
+
+Thin on purpose: validate the configuration (before anything is declared), build the cluster
+component, export its outputs. Everything else lives in components/ and userdata/.
+"""
+
+import pulumi
+
+from components.cluster import WSO2Cluster, WSO2ClusterArgs
+from components.config import load_config
+
+
+def main() -> None:
+    config = load_config()  # raises ConfigError, one line per problem
+    stack = pulumi.get_stack()
+    cluster = WSO2Cluster(stack, WSO2ClusterArgs(config=config, project=pulumi.get_project(), stack=stack))
+    for key, value in cluster.outputs.items():
+        pulumi.export(key, value)
+
+
+main()

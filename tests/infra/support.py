@@ -1,0 +1,138 @@
+"""Helpers for the infrastructure tests: build a stack offline and read what it declared."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+from functools import lru_cache
+from typing import Any, Mapping, Optional
+
+import yaml
+
+from pulumi.runtime import rpc
+
+from offline.engine import SECRET_SIG, DeclaredResource, Inventory, run_program
+from offline.program import program, stack_values
+
+# type tokens
+VPC = "aws:ec2/vpc:Vpc"
+SUBNET = "aws:ec2/subnet:Subnet"
+IGW = "aws:ec2/internetGateway:InternetGateway"
+NAT = "aws:ec2/natGateway:NatGateway"
+EIP = "aws:ec2/eip:Eip"
+ROUTE_TABLE = "aws:ec2/routeTable:RouteTable"
+ROUTE = "aws:ec2/route:Route"
+RTA = "aws:ec2/routeTableAssociation:RouteTableAssociation"
+DEFAULT_SG = "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"
+SG = "aws:ec2/securityGroup:SecurityGroup"
+INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+EGRESS = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
+ENI = "aws:ec2/networkInterface:NetworkInterface"
+INSTANCE = "aws:ec2/instance:Instance"
+ROLE = "aws:iam/role:Role"
+PROFILE = "aws:iam/instanceProfile:InstanceProfile"
+ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+ROLE_ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+USER = "aws:iam/user:User"
+USER_POLICY = "aws:iam/userPolicy:UserPolicy"
+ACCESS_KEY = "aws:iam/accessKey:AccessKey"
+SECRET = "aws:secretsmanager/secret:Secret"
+SECRET_VERSION = "aws:secretsmanager/secretVersion:SecretVersion"
+RANDOM_PASSWORD = "random:index/randomPassword:RandomPassword"
+RDS = "aws:rds/instance:Instance"
+PARAMETER_GROUP = "aws:rds/parameterGroup:ParameterGroup"
+DB_SUBNET_GROUP = "aws:rds/subnetGroup:SubnetGroup"
+ZONE = "aws:route53/zone:Zone"
+RECORD = "aws:route53/record:Record"
+ALB = "aws:lb/loadBalancer:LoadBalancer"
+TARGET_GROUP = "aws:lb/targetGroup:TargetGroup"
+TG_ATTACHMENT = "aws:lb/targetGroupAttachment:TargetGroupAttachment"
+LISTENER = "aws:lb/listener:Listener"
+LISTENER_RULE = "aws:lb/listenerRule:ListenerRule"
+TLS_KEY = "tls:index/privateKey:PrivateKey"
+TLS_CERT = "tls:index/selfSignedCert:SelfSignedCert"
+ACM_CERT = "aws:acm/certificate:Certificate"
+
+NODE_JSON = "/opt/wso2-cluster/node.json"
+
+
+def build(stack: str = "dev", overrides: Optional[Mapping[str, Any]] = None,
+          secret_keys: tuple[str, ...] = ()) -> Inventory:
+    """Run the real __main__.py for `stack` (with config overrides) under the offline engine."""
+    config = stack_values(stack, overrides)
+    return run_program(
+        program,
+        config.values,
+        secret_keys=tuple(config.secret_keys) + tuple(secret_keys),
+        project=config.project,
+        stack=stack,
+    )
+
+
+@lru_cache(maxsize=None)
+def _cached(stack: str, frozen: tuple) -> Inventory:
+    return build(stack, dict(frozen))
+
+
+def stack(stack_name: str = "dev", **overrides: Any) -> Inventory:
+    """build() memoised per (stack, overrides): an Inventory is plain data, safe to share."""
+    return _cached(stack_name, tuple(sorted(overrides.items())))
+
+
+def node_json(instance: DeclaredResource) -> dict:
+    """The node.json inside an instance's user data: base64 -> gunzip -> YAML -> write_files."""
+    return json.loads(write_files(instance)[NODE_JSON])
+
+
+def user_data_text(instance: DeclaredResource) -> str:
+    return gzip.decompress(base64.b64decode(instance.inputs["userDataBase64"])).decode("utf-8")
+
+
+def write_files(instance: DeclaredResource) -> dict[str, str]:
+    text = user_data_text(instance)
+    assert text.startswith("#cloud-config\n")
+    files = {}
+    for entry in yaml.safe_load(text)["write_files"]:
+        content = entry["content"]
+        if entry.get("encoding") == "b64":
+            content = base64.b64decode(content).decode("utf-8")
+        files[entry["path"]] = content
+    return files
+
+
+def by_id(inventory: Inventory, type_token: str) -> dict[str, DeclaredResource]:
+    return {r.id: r for r in inventory.of_type(type_token)}
+
+
+def eni_of(inventory: Inventory, instance: DeclaredResource) -> DeclaredResource:
+    return by_id(inventory, ENI)[instance.inputs["primaryNetworkInterface"]["networkInterfaceId"]]
+
+
+def nodes(inventory: Inventory) -> dict[str, DeclaredResource]:
+    """Instances by their node name: "manager", "worker-1", ..."""
+    found = {}
+    for r in inventory.of_type(INSTANCE):
+        stack_name = r.urn.split("::")[0].split(":")[-1]  # urn:pulumi:<stack>::<project>::...
+        found[r.inputs["tags"]["Name"].removeprefix(f"{stack_name}-")] = r
+    return found
+
+
+def cli_json(value: Any) -> Any:
+    """Outputs as `pulumi stack output --json` prints them: whole numbers without a fraction
+    (the mock monitor's protobuf round trip turns every number into a float)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, list):
+        return [cli_json(v) for v in value]
+    if isinstance(value, dict):
+        return {k: cli_json(v) for k, v in value.items()}
+    return value
+
+
+def output(resource: DeclaredResource, key: str) -> Any:
+    """An output value; secret outputs (wrapped on the wire) unwrapped."""
+    value = resource.outputs[key]
+    if isinstance(value, dict) and value.get(rpc._special_sig_key) == SECRET_SIG:
+        return value["value"]
+    return value

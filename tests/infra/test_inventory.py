@@ -1,0 +1,187 @@
+"""The declared inventory as a whole: resource counts, nodes on their ENIs, user data, posture."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from tests.infra.support import (
+    ACCESS_KEY, ACM_CERT, ALB, DB_SUBNET_GROUP, DEFAULT_SG, EGRESS, EIP, ENI, IGW, INGRESS, INSTANCE, LISTENER,
+    LISTENER_RULE, NAT, PARAMETER_GROUP, PROFILE, RANDOM_PASSWORD, RDS, RECORD, ROLE, ROLE_ATTACHMENT, ROLE_POLICY,
+    ROUTE, ROUTE_TABLE, RTA, SECRET, SECRET_VERSION, SG, SUBNET, TARGET_GROUP, TG_ATTACHMENT, TLS_CERT, TLS_KEY,
+    USER, USER_POLICY, VPC, ZONE, by_id, eni_of, node_json, nodes, stack, user_data_text,
+)
+
+WORKER_COUNTS = (1, 2, 5)
+STACKS = ("dev", "prod")
+
+
+def expected_counts(stack_name: str, workers: int) -> Counter:
+    """Every resource type the stack declares, and how many (nothing else may appear)."""
+    azs, nats = {"dev": (2, 1), "prod": (3, 3)}[stack_name]
+    counts = Counter({
+        # network: public + private subnet per AZ, one public and one private route table per AZ
+        VPC: 1, SUBNET: 2 * azs, IGW: 1, NAT: nats, EIP: nats, DEFAULT_SG: 1,
+        ROUTE_TABLE: 1 + azs, ROUTE: 1 + azs, RTA: 2 * azs,
+        # security groups: 80+443 from one client CIDR, 2 product ports + cluster port in;
+        # ALB 2 out, nodes 443 + 3306 + cluster out; database 3306 in
+        SG: 3, INGRESS: 2 + 3 + 1, EGRESS: 2 + 3,
+        # identity: instance role, profile, SSM, inline policy; discovery user and key (accessKey)
+        ROLE: 1, PROFILE: 1, ROLE_ATTACHMENT: 1, ROLE_POLICY: 1, USER: 1, USER_POLICY: 1, ACCESS_KEY: 1,
+        # secrets: db password (generated: no dbPassword in either stack file) + discovery pair
+        SECRET: 3, SECRET_VERSION: 3, RANDOM_PASSWORD: 1,
+        RDS: 1, PARAMETER_GROUP: 1, DB_SUBNET_GROUP: 1, ZONE: 1, RECORD: 1,
+        ENI: workers + 1, INSTANCE: workers + 1,
+        ALB: 1, TARGET_GROUP: 3, TG_ATTACHMENT: 2 * workers + 1, LISTENER: 2, LISTENER_RULE: 2,
+        "wso2:cluster:Cluster": 1, "wso2:cluster:Network": 1, "wso2:cluster:SecurityGroups": 1,
+        "wso2:cluster:Identity": 1, "wso2:cluster:Secrets": 1, "wso2:cluster:Database": 1,
+        "wso2:cluster:LoadBalancer": 1, "wso2:cluster:Node": workers + 1,
+    })
+    if stack_name == "dev":  # selfSignedCertificate: true
+        counts.update({TLS_KEY: 1, TLS_CERT: 1, ACM_CERT: 1})
+    return counts
+
+
+@pytest.mark.parametrize("stack_name", STACKS)
+@pytest.mark.parametrize("workers", WORKER_COUNTS)
+def test_resource_counts(stack_name, workers):
+    inventory = stack(stack_name, workerCount=workers)
+    assert Counter(r.type for r in inventory.resources) == expected_counts(stack_name, workers)
+
+
+@pytest.mark.parametrize("stack_name", STACKS)
+@pytest.mark.parametrize("workers", WORKER_COUNTS)
+def test_every_node_runs_on_its_own_eni_which_carries_the_node_group(stack_name, workers):
+    inventory = stack(stack_name, workerCount=workers)
+    node_group = inventory.outputs["nodeSecurityGroupId"]
+    instances = inventory.of_type(INSTANCE)
+    enis = [eni_of(inventory, i) for i in instances]
+    assert len({e.id for e in enis}) == len(instances) == workers + 1
+    assert {e.id for e in enis} == {e.id for e in inventory.of_type(ENI)}
+    for instance, eni in zip(instances, enis):
+        assert eni.inputs["securityGroups"] == [node_group]
+        assert eni.inputs["tags"] == instance.inputs["tags"]
+        # the ENI decides subnet and groups; the instance must not (it would conflict)
+        for key in ("subnetId", "vpcSecurityGroupIds", "securityGroups", "associatePublicIpAddress"):
+            assert key not in instance.inputs
+
+
+@pytest.mark.parametrize("stack_name", STACKS)
+@pytest.mark.parametrize("workers", WORKER_COUNTS)
+def test_nodes_spread_over_the_azs_manager_first(stack_name, workers):
+    inventory = stack(stack_name, workerCount=workers)
+    subnets = by_id(inventory, "aws:ec2/subnet:Subnet")
+    private = sorted((s for s in subnets.values() if s.inputs["tags"]["tier"] == "private"),
+                     key=lambda s: s.inputs["availabilityZone"])
+    zones = [s.inputs["availabilityZone"] for s in private]
+    for name, instance in nodes(inventory).items():
+        index = 0 if name == "manager" else int(name.split("-")[1])
+        subnet = subnets[eni_of(inventory, instance).inputs["subnetId"]]
+        assert subnet.inputs["tags"]["tier"] == "private"
+        assert subnet.inputs["availabilityZone"] == zones[index % len(zones)], name
+
+
+@pytest.mark.parametrize("stack_name", STACKS)
+@pytest.mark.parametrize("workers", WORKER_COUNTS)
+def test_each_node_user_data_holds_its_own_eni_ip(stack_name, workers):
+    inventory = stack(stack_name, workerCount=workers)
+    found = nodes(inventory)
+    assert len(found) == workers + 1
+    ips = set()
+    for name, instance in found.items():
+        ip = eni_of(inventory, instance).outputs["privateIp"]
+        document = node_json(instance)
+        assert document["privateIp"] == ip
+        assert document["name"] == name
+        assert document["role"] == ("manager" if name == "manager" else "worker")
+        ips.add(ip)
+    assert len(ips) == workers + 1
+
+
+@pytest.mark.parametrize("stack_name", STACKS)
+def test_node_settings_use_the_private_alias_and_the_stack_secret_arns(stack_name):
+    inventory = stack(stack_name)
+    rds = inventory.of_type(RDS)[0]
+    secret_arns = {s.outputs["arn"] for s in inventory.of_type(SECRET)}
+    node_group_name = inventory.outputs["nodeSecurityGroupName"]
+    for instance in inventory.of_type(INSTANCE):
+        document = node_json(instance)
+        assert document["database"]["host"] == "mysql.wso2.internal"
+        assert rds.outputs["address"] not in user_data_text(instance)
+        assert set(document["secretArns"]) == {"dbPassword", "discoveryAccessKey", "discoverySecretKey"}
+        assert set(document["secretArns"].values()) == secret_arns
+        discovery = document["cluster"]["aws"]
+        assert document["cluster"]["membershipScheme"] == "aws"
+        assert (discovery["securityGroup"], discovery["tagKey"], discovery["tagValue"], discovery["credentials"]) == (
+            node_group_name, "wso2:cluster", f"wso2-cluster-{stack_name}", "accessKey")
+        assert instance.inputs["tags"]["wso2:cluster"] == f"wso2-cluster-{stack_name}"
+
+
+@pytest.mark.parametrize("stack_name", STACKS)
+def test_instances_are_hardened(stack_name):
+    inventory = stack(stack_name)
+    instances = inventory.of_type(INSTANCE)
+    assert instances
+    profile = inventory.of_type(PROFILE)[0]
+    for instance in instances:
+        inputs = instance.inputs
+        assert inputs["metadataOptions"] == {
+            "httpTokens": "required", "httpEndpoint": "enabled", "httpPutResponseHopLimit": 1,
+            "instanceMetadataTags": "disabled",
+        }
+        root = inputs["rootBlockDevice"]
+        assert (root["encrypted"], root["volumeType"], root["volumeSize"], root["deleteOnTermination"]) == (
+            True, "gp3", 30, True)
+        assert root["tags"] == inputs["tags"]
+        assert "volumeTags" not in inputs
+        assert inputs["iamInstanceProfile"] == profile.outputs["name"]
+        assert inputs["monitoring"] is True and inputs["ebsOptimized"] is True
+        assert inputs["userDataReplaceOnChange"] is True
+        # the latest AL2023 from the public SSM parameter (the mock's value for x86_64)
+        assert inputs["ami"] == "ami-0a1b2c3d4e5f60718"
+
+
+def test_a_pinned_ami_is_used_as_is():
+    inventory = stack("dev", amiId="ami-0123456789abcdef0")
+    assert {i.inputs["ami"] for i in inventory.of_type(INSTANCE)} == {"ami-0123456789abcdef0"}
+
+
+@pytest.mark.parametrize("stack_name", STACKS)
+def test_every_node_instance_is_deleted_before_its_replacement(stack_name):
+    instances = stack(stack_name).of_type(INSTANCE)
+    assert instances
+    assert all(i.options["deleteBeforeReplace"] is True for i in instances)
+    # ... while the ENI, which keeps the IP, is never replaced along with it
+    assert not any(e.options["deleteBeforeReplace"] for e in stack(stack_name).of_type(ENI))
+
+
+def test_instance_types_and_tags_follow_the_stack():
+    inventory = stack("prod")
+    found = nodes(inventory)
+    assert found["manager"].inputs["instanceType"] == "m7i.large"
+    assert {found[f"worker-{i}"].inputs["instanceType"] for i in range(1, 5)} == {"m7i.xlarge"}
+    assert found["worker-3"].inputs["tags"] == {
+        "Name": "prod-worker-3", "wso2:role": "worker", "wso2:cluster": "wso2-cluster-prod", "environment": "prod",
+    }
+    assert found["manager"].inputs["tags"]["wso2:role"] == "manager"
+
+
+@pytest.mark.parametrize("stack_name", STACKS)
+def test_new_vpc_has_no_public_ips_and_a_closed_default_group(stack_name):
+    inventory = stack(stack_name)
+    vpc = inventory.of_type(VPC)[0]
+    assert vpc.inputs["enableDnsSupport"] is True and vpc.inputs["enableDnsHostnames"] is True
+    assert all(s.inputs["mapPublicIpOnLaunch"] is False for s in inventory.of_type(SUBNET))
+    default = inventory.of_type(DEFAULT_SG)[0]
+    assert default.inputs["vpcId"] == vpc.id
+    assert not default.inputs.get("ingress") and not default.inputs.get("egress")
+
+
+def test_private_subnets_route_through_nat_per_az_in_prod():
+    inventory = stack("prod")
+    nat_ids = {n.id for n in inventory.of_type(NAT)}
+    private_routes = [r for r in inventory.of_type(ROUTE) if "natGatewayId" in r.inputs]
+    assert len(private_routes) == 3 and {r.inputs["natGatewayId"] for r in private_routes} == nat_ids
+    public_routes = [r for r in inventory.of_type(ROUTE) if "gatewayId" in r.inputs]
+    assert [r.inputs["gatewayId"] for r in public_routes] == [inventory.of_type(IGW)[0].id]
