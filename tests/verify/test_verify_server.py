@@ -1,0 +1,93 @@
+"""End to end: `python -m verify` as a subprocess against a moto server via AWS_ENDPOINT_URL."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import urllib.request
+
+import boto3
+import pytest
+from moto.server import ThreadedMotoServer
+
+from verify_cluster_kit import REGION, REPO_ROOT, build_cluster
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def moto_server():
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def served_cluster(moto_server, tmp_path):
+    urllib.request.urlopen(urllib.request.Request(f"{moto_server}/moto-api/reset", method="POST"), timeout=10).close()
+    clients = [boto3.client(s, region_name=REGION, endpoint_url=moto_server) for s in ("ec2", "elbv2", "rds")]
+    outputs = build_cluster(*clients)
+    path = tmp_path / "outputs.json"
+    path.write_text(json.dumps(outputs))
+    return outputs, path, clients
+
+
+def run_cli(endpoint: str, *args: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_DEFAULT_REGION=REGION,
+        AWS_ENDPOINT_URL=endpoint,
+        AWS_CONFIG_FILE=os.devnull,
+        AWS_SHARED_CREDENTIALS_FILE=os.devnull,
+    )
+    return subprocess.run(
+        [sys.executable, "-m", "verify", *args], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_subprocess_against_moto_server_passes_then_fails(served_cluster, moto_server):
+    outputs, path, (ec2, _, _) = served_cluster
+    done = run_cli(moto_server, "--outputs", str(path), "--no-http")
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == "-- checking EC2 instances (manager, worker-1, worker-2)"
+    assert lines[-1] == "RESULT: PASS - all 30 checks passed"
+    assert not [line for line in lines if line.startswith("FAIL")]
+
+    worker = outputs["workerInstanceIds"][0]
+    ec2.stop_instances(InstanceIds=[worker])
+    done = run_cli(moto_server, "--outputs", str(path), "--no-http")
+    assert done.returncode == 1
+    assert f"FAIL  worker-1 ({worker}) state: stopped (expected running)" in done.stdout.splitlines()
+    assert done.stdout.splitlines()[-1] == "RESULT: FAIL - 4 of 30 checks failed"
+
+
+def test_subprocess_json_against_moto_server(served_cluster, moto_server):
+    outputs, path, (_, _, rds) = served_cluster
+    rds.modify_db_instance(DBInstanceIdentifier=outputs["databaseInstanceId"], PubliclyAccessible=True, ApplyImmediately=True)
+    done = run_cli(moto_server, "--outputs", str(path), "--no-http", "--json")
+    assert done.returncode == 1
+    document = json.loads(done.stdout)
+    assert document["ok"] is False
+    assert [c["name"] for c in document["checks"] if not c["ok"]] == [f"database {outputs['databaseInstanceId']} public access"]
+
+
+def test_subprocess_missing_key_is_exit_2(moto_server, tmp_path):
+    path = tmp_path / "outputs.json"
+    path.write_text(json.dumps({"region": REGION}))
+    done = run_cli(moto_server, "--outputs", str(path), "--no-http")
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert done.stderr.startswith("error: stack outputs missing key(s): managerInstanceId, ")
