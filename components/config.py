@@ -18,7 +18,7 @@ import ipaddress
 import json
 import os
 import re
-from typing import Annotated, Any, Callable, Literal, Mapping, Optional
+from typing import Annotated, Any, Callable, Mapping, Optional
 
 import pulumi
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, ValidationError, model_validator

@@ -38,8 +38,9 @@ class DeclaredResource:
     parent: str
     custom: bool
     inputs: dict[str, Any]  # camelCase, as the engine receives them; secrets unwrapped
-    outputs: dict[str, Any]
+    outputs: dict[str, Any]  # as the mocks returned them; secrets unwrapped
     secret_inputs: frozenset[str]  # top-level input keys whose value is (or holds) a secret
+    secret_outputs: frozenset[str]
     dependencies: frozenset[str]  # URNs of explicit and property dependencies
     options: dict[str, Any]  # deleteBeforeReplace, protect, ignoreChanges, replaceOnChanges
 
@@ -263,7 +264,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         deps = set(request.dependencies)
         for property_deps in request.propertyDependencies.values():
             deps.update(property_deps.urns)
-        registration = self.resources[response.urn]
+        outputs, secret_outputs = _unwrap_secrets(self.resources[response.urn].state)
         self.declared.append(
             DeclaredResource(
                 urn=response.urn,
@@ -272,8 +273,9 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 parent=request.parent,
                 custom=request.custom,
                 inputs=inputs,
-                outputs=dict(registration.state),
+                outputs=outputs,
                 secret_inputs=frozenset(secret_inputs),
+                secret_outputs=frozenset(secret_outputs),
                 dependencies=frozenset(deps),
                 options={
                     "deleteBeforeReplace": request.deleteBeforeReplace,
@@ -299,9 +301,13 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
 
 
 def _unwrap_secrets(props: Mapping[str, Any]) -> tuple[dict[str, Any], set[str]]:
+    """Plain values and the top-level keys that held a secret. Whole numbers come back as ints,
+    as `pulumi stack output --json` prints them (the wire format has only floats)."""
     secret_keys: set[str] = set()
 
     def unwrap(value: Any) -> tuple[Any, bool]:
+        if isinstance(value, float) and value.is_integer():
+            return int(value), False
         if isinstance(value, dict):
             if value.get(rpc._special_sig_key) == SECRET_SIG:
                 inner, _ = unwrap(value.get("value"))

@@ -10,9 +10,7 @@ from typing import Any, Mapping, Optional
 
 import yaml
 
-from pulumi.runtime import rpc
-
-from offline.engine import SECRET_SIG, DeclaredResource, Inventory, run_program
+from offline.engine import DeclaredResource, Inventory, run_program
 from offline.program import program, stack_values
 
 # type tokens
@@ -118,21 +116,3 @@ def nodes(inventory: Inventory) -> dict[str, DeclaredResource]:
     return found
 
 
-def cli_json(value: Any) -> Any:
-    """Outputs as `pulumi stack output --json` prints them: whole numbers without a fraction
-    (the mock monitor's protobuf round trip turns every number into a float)."""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, list):
-        return [cli_json(v) for v in value]
-    if isinstance(value, dict):
-        return {k: cli_json(v) for k, v in value.items()}
-    return value
-
-
-def output(resource: DeclaredResource, key: str) -> Any:
-    """An output value; secret outputs (wrapped on the wire) unwrapped."""
-    value = resource.outputs[key]
-    if isinstance(value, dict) and value.get(rpc._special_sig_key) == SECRET_SIG:
-        return value["value"]
-    return value

@@ -6,7 +6,7 @@ import pytest
 
 from tests.infra.support import (
     ACM_CERT, ALB, DB_SUBNET_GROUP, LISTENER, LISTENER_RULE, PARAMETER_GROUP, RDS, RECORD, SECRET_VERSION,
-    TARGET_GROUP, TG_ATTACHMENT, TLS_CERT, TLS_KEY, ZONE, nodes, output, stack,
+    TARGET_GROUP, TG_ATTACHMENT, TLS_CERT, TLS_KEY, ZONE, nodes, stack,
 )
 
 PROD_CERT = "arn:aws:acm:eu-west-1:123456789012:certificate/0b6bd5a8-3c55-4f3c-9a1e-2f8d4c1e7a90"
@@ -189,7 +189,7 @@ def test_dev_imports_a_self_signed_certificate_for_both_hosts():
     assert set(cert.inputs["allowedUses"]) == {"key_encipherment", "digital_signature", "server_auth"}
     assert cert.inputs["validityPeriodHours"] == 8760
     assert imported.inputs["certificateBody"] == cert.outputs["certPem"]
-    assert imported.inputs["privateKey"] == output(key, "privateKeyPem") and "privateKey" in imported.secret_inputs
+    assert imported.inputs["privateKey"] == key.outputs["privateKeyPem"] and "privateKey" in imported.secret_inputs
     assert listener(inventory, 443).inputs["certificateArn"] == imported.outputs["arn"]
 
 

@@ -7,7 +7,7 @@ import pytest
 
 from tests.infra.support import (
     ALB, DB_SUBNET_GROUP, DEFAULT_SG, EIP, IGW, INSTANCE, NAT, RDS, ROUTE, ROUTE_TABLE, RTA, SG, SUBNET, VPC, ZONE,
-    by_id, cli_json, eni_of, node_json, nodes, stack,
+    by_id, eni_of, node_json, nodes, stack,
 )
 from verify.outputs import parse_outputs
 
@@ -24,7 +24,7 @@ KEYS = {
 @pytest.mark.parametrize("workers", [1, 2, 5])
 def test_outputs_are_the_contract_with_the_right_values(stack_name, workers):
     inventory = stack(stack_name, workerCount=workers)
-    out = cli_json(inventory.outputs)
+    out = inventory.outputs
     http = stack_name == "dev"  # httpMode forward
     assert set(out) == KEYS | ({"serviceUrlHttp"} if http else set())
     host = {"dev": "as.dev.example.com", "prod": "as.example.com"}[stack_name]

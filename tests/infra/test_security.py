@@ -11,10 +11,10 @@ import pytest
 import components.cluster
 from components.database import Database
 from components.node import Node
-from offline.engine import Inventory, run_program
+from offline.engine import Inventory
 from tests.infra.support import (
     ACCESS_KEY, ALB, EGRESS, ENI, INGRESS, INSTANCE, RANDOM_PASSWORD, RDS, RECORD, ROLE, ROLE_ATTACHMENT,
-    ROLE_POLICY, SECRET, SECRET_VERSION, SG, TG_ATTACHMENT, USER, USER_POLICY, build, node_json, output, stack,
+    ROLE_POLICY, SECRET, SECRET_VERSION, SG, TG_ATTACHMENT, USER, USER_POLICY, build, node_json, stack,
     user_data_text,
 )
 
@@ -167,7 +167,7 @@ def test_discovery_user_may_only_describe_instances():
         {"Sid": "ClusterDiscovery", "Effect": "Allow", "Action": "ec2:DescribeInstances", "Resource": "*"}]
     (key,) = inventory.of_type(ACCESS_KEY)
     stored = {v.inputs["secretString"] for v in inventory.of_type(SECRET_VERSION)}
-    assert {key.outputs["id"], output(key, "secret")} <= stored
+    assert {key.outputs["id"], key.outputs["secret"]} <= stored
 
 
 def test_instance_role_discovery_needs_no_user():
@@ -203,9 +203,9 @@ def test_no_secret_value_reaches_user_data_tags_or_outputs(password_in_config):
     inventory = build("dev", overrides, secret_keys=("wso2-cluster:dbPassword",) if password_in_config else ())
     (key,) = inventory.of_type(ACCESS_KEY)
     generated = inventory.of_type(RANDOM_PASSWORD)
-    db_password = CONFIG_PASSWORD if password_in_config else output(generated[0], "result")
+    db_password = CONFIG_PASSWORD if password_in_config else generated[0].outputs["result"]
     assert len(generated) == (0 if password_in_config else 1)
-    secrets = [db_password, output(key, "secret"), key.outputs["id"]]
+    secrets = [db_password, key.outputs["secret"], key.outputs["id"]]
     assert all(len(s) >= 16 for s in secrets)
 
     # positive control: the values are there, in Secrets Manager and RDS, marked secret

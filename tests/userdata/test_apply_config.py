@@ -24,7 +24,6 @@ from .conftest import (
     WORKER_IPS,
     make_settings,
     run_apply,
-    unpack,
     write_secrets,
 )
 
