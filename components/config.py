@@ -219,6 +219,7 @@ class ClusterConfig(BaseModel):
     manager_health_check_path: HealthPath = Field("/carbon/admin/login.jsp", alias="managerHealthCheckPath")
     manager_stickiness_seconds: Int(1, 604800) = Field(3600, alias="managerStickinessSeconds")
     load_balancer_deletion_protection: Bool = Field(True, alias="loadBalancerDeletionProtection")
+    access_logs: Bool = Field(True, alias="accessLogs")
     access_logs_bucket: Optional[
         Str(r"(?!xn--)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", "an S3 bucket name like my-alb-logs")
     ] = Field(None, alias="accessLogsBucket")
@@ -357,6 +358,11 @@ class ClusterConfig(BaseModel):
                 "certificateArn",
                 f"must be a certificate in the stack's region {self.region} (an ALB uses certificates of its region)",
             )
+        need(
+            self.access_logs or self.access_logs_bucket is None,
+            "accessLogsBucket",
+            "only used when accessLogs is true",
+        )
         need(
             self.db_max_allocated_storage_gb >= self.db_allocated_storage_gb,
             "dbMaxAllocatedStorageGb",

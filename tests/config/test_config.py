@@ -51,6 +51,7 @@ BAD = [
     ({"certificateArn": CERT}, f"invalid config {P}:selfSignedCertificate = true: must be false when certificateArn is set"),
     ({"selfSignedCertificate": "false", "certificateArn": CERT.replace("eu-west-1", "us-east-1")},
      f"invalid config {P}:certificateArn = {CERT.replace('eu-west-1', 'us-east-1')}: must be a certificate in the stack's region eu-west-1 (an ALB uses certificates of its region)"),
+    ({"accessLogs": "false", "accessLogsBucket": "my-alb-logs"}, f"invalid config {P}:accessLogsBucket = my-alb-logs: only used when accessLogs is true"),
     ({"httpMode": "both"}, f"invalid config {P}:httpMode = both: must be one of: redirect, forward"),
     ({"workerHealthCheckPath": "health"}, f"invalid config {P}:workerHealthCheckPath = health: must be a URL path starting with /"),
     ({"dbEngineVersion": "5.7"}, f"invalid config {P}:dbEngineVersion = 5.7: must be a MySQL version 8.4[.x] or 8.0[.x]"),

@@ -1,0 +1,93 @@
+"""The offline preview as a new user runs it: real program, mock engine, files on disk."""
+
+from __future__ import annotations
+
+import base64
+import json
+import subprocess
+import sys
+
+import pytest
+
+from offline.stack_config import ROOT
+from offline.unpack import unpack_user_data
+
+REFERENCE = ROOT.parent / "shared" / "reference" / "wso2as-5.3.0"
+
+
+def preview(*args: str, cwd=ROOT) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "offline.preview", *args], cwd=cwd, capture_output=True, text=True)
+
+
+def test_dev_preview_prints_the_plan_and_writes_each_nodes_user_data(tmp_path):
+    result = preview("--stack", "dev", "--out", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    outputs = json.loads((tmp_path / "dev" / "outputs.json").read_text())
+    lines = result.stdout.splitlines()
+    assert "Nodes: 3 (user data sent to EC2, against its 16384-byte limit)" in lines
+    node_lines = lines[lines.index("Nodes: 3 (user data sent to EC2, against its 16384-byte limit)") + 1 :][:3]
+    ips = [outputs["managerPrivateIp"], *outputs["workerPrivateIps"]]
+    for line, name, role, ip in zip(node_lines, ["dev-manager", "dev-worker-1", "dev-worker-2"],
+                                    ["manager", "worker", "worker"], ips):
+        assert line.split()[:3] == [name, role, ip]
+        node_dir = tmp_path / "dev" / name
+        unpacked = unpack_user_data((node_dir / "user-data.base64").read_text())
+        assert int(line.split()[3]) == len(unpacked.payload) < 16384
+        assert (node_dir / "cloud-config.yaml").read_text() == unpacked.cloud_config
+        node_json = json.loads((node_dir / "files/opt/wso2-cluster/node.json").read_text())
+        assert node_json["role"] == role and ip in json.dumps(node_json)
+        assert (node_dir / "files/opt/wso2-cluster/bin/apply-config").stat().st_mode & 0o111
+    assert "wso2:cluster:Node  (6)" in result.stdout  # 3 ENIs + 3 instances, grouped by component
+    assert '  clusterPort: 5701' in lines
+
+
+def test_user_data_file_is_exactly_what_the_instance_declares(tmp_path):
+    from offline.program import run_stack
+
+    preview("--stack", "prod", "--out", str(tmp_path)).check_returncode()
+    inventory = run_stack("prod")
+    declared = {r.inputs["tags"]["Name"]: r.inputs["userDataBase64"] for r in inventory.of_type("aws:ec2/instance:Instance")}
+    written = {d.name: (d / "user-data.base64").read_text() for d in (tmp_path / "prod").iterdir() if d.is_dir()}
+    assert written == declared and len(written) == 5
+    assert all(base64.b64decode(v)[:2] == b"\x1f\x8b" for v in written.values())
+
+
+@pytest.mark.skipif(not REFERENCE.is_dir(), reason="../shared/reference is not beside this checkout")
+def test_product_home_gives_the_configured_files(tmp_path):
+    result = preview("--stack", "dev", "--out", str(tmp_path), "--product-home", str(REFERENCE))
+    assert result.returncode == 0, result.stderr
+    conf = tmp_path / "dev" / "dev-worker-1" / "product" / "repository" / "conf"
+    axis2 = (conf / "axis2" / "axis2.xml").read_text()
+    assert '<clustering class="org.wso2.carbon.core.clustering.hazelcast.HazelcastClusteringAgent" enable="true">' in axis2
+    assert "PLACEHOLDER-discoveryAccessKey" in axis2  # stand-ins, labelled, for the values fetched at boot
+
+
+@pytest.fixture
+def broken_stack():
+    path = ROOT / "Pulumi.pytest-broken.yaml"
+    yield path
+    path.unlink(missing_ok=True)
+
+
+@pytest.mark.parametrize(
+    "content,expected",
+    [
+        ("config:\n  wso2-cluster:workerCount: 0\n  wso2-cluster:productArtifactUrl: s3://b-1/x.zip\n"
+         "  wso2-cluster:selfSignedCertificate: true\n  aws:region: eu-west-1\n",
+         "invalid config wso2-cluster:workerCount = 0: must be an integer from 1 to 50"),
+        ("config:\n  wso2-cluster:workerCount: [2\n",
+         "preview: pytest-broken: Pulumi.pytest-broken.yaml: line 3: not valid YAML"),
+    ],
+)
+def test_broken_stack_file_exits_non_zero_with_one_line(broken_stack, content, expected, tmp_path):
+    broken_stack.write_text(content)
+    result = preview("--stack", "pytest-broken", "--out", str(tmp_path))
+    assert result.returncode == 1
+    assert len(result.stderr.splitlines()) == 1 and result.stderr.startswith(expected)
+    assert "Traceback" not in result.stderr + result.stdout and not (tmp_path / "pytest-broken").exists()
+
+
+def test_unknown_stack_names_the_stacks_there(tmp_path):
+    result = preview("--stack", "nope", "--out", str(tmp_path))
+    assert result.returncode == 1
+    assert result.stderr.strip() == "preview: nope: Pulumi.nope.yaml: no such file (stacks here: dev, prod)"
