@@ -413,11 +413,16 @@ def _is_graviton(instance_type: str) -> bool:
 
 
 _FIELDS_BY_ALIAS = {field.alias: name for name, field in ClusterConfig.model_fields.items()}
+_PROJECT_KEYS = [alias for alias in _FIELDS_BY_ALIAS if ":" not in alias]
 SECRET_KEYS = frozenset({"dbPassword", "svnPassword"})
 
 
 def getattr_by_alias(config: ClusterConfig, key: str) -> Any:
     return getattr(config, _FIELDS_BY_ALIAS[key])
+
+
+def _looks_like(namespace: str, expected: str) -> bool:
+    return difflib.SequenceMatcher(None, namespace.lower(), expected).ratio() >= 0.75
 
 
 def _qualified(key: str) -> str:
@@ -429,6 +434,8 @@ def _shown(key: str, value: Any) -> str:
         return "(not set)"
     if key in SECRET_KEYS:
         return "[secret]"
+    if value == "":
+        return '""'
     if isinstance(value, (list, tuple)):
         return json.dumps(list(value))
     if isinstance(value, bool):
@@ -443,7 +450,8 @@ def _line(key: str, value: Any, allowed: str) -> str:
 def parse_config(raw: Mapping[str, Any]) -> ClusterConfig:
     """Validate raw config, keys as the CLI names them (`wso2-cluster:workerCount`, `aws:region`).
 
-    Keys of other namespaces (e.g. `aws:profile`) are left to their providers.
+    Keys of other namespaces (e.g. `aws:profile`) are left to their providers, unless they look
+    like one of ours in the wrong or a misspelt namespace.
     """
     values: dict[str, Any] = {}
     lines: list[str] = []
@@ -451,13 +459,12 @@ def parse_config(raw: Mapping[str, Any]) -> ClusterConfig:
         namespace, _, name = key.partition(":")
         if key == "aws:region":
             values[key] = value
-        elif namespace == PROJECT:
-            if name in _FIELDS_BY_ALIAS and name != "aws:region":
-                values[name] = value
-            else:
-                close = difflib.get_close_matches(name, [a for a in _FIELDS_BY_ALIAS if ":" not in a], n=1)
-                hint = f"; did you mean {_qualified(close[0])}?" if close else ""
-                lines.append(_line(key, value, "unknown key" + hint + " (see README: Configuration)"))
+        elif namespace == PROJECT and name in _PROJECT_KEYS:
+            values[name] = value
+        elif namespace == PROJECT or name in _PROJECT_KEYS or _looks_like(namespace, PROJECT):
+            close = difflib.get_close_matches(name, _PROJECT_KEYS, n=1)
+            hint = f"; did you mean {_qualified(close[0])}?" if close else ""
+            lines.append(_line(key, value, "unknown key" + hint + " (see README: Configuration)"))
     try:
         config = ClusterConfig.model_validate(values)
     except ValidationError as error:

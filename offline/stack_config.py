@@ -31,6 +31,8 @@ class StackConfig:
 
 
 def _as_cli_string(value: Any) -> str:
+    if value is None:  # `key:` with no value
+        return ""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (list, dict)):

@@ -19,6 +19,9 @@ BAD = [
     ({"workerCount": "two"}, f"invalid config {P}:workerCount = two: must be an integer from 1 to 50"),
     ({"workerCount": "2.5"}, f"invalid config {P}:workerCount = 2.5: must be an integer from 1 to 50"),
     ({"workerCont": "3"}, f"invalid config {P}:workerCont = 3: unknown key; did you mean {P}:workerCount? (see README: Configuration)"),
+    ({"aws:workerCount": "3"}, f"invalid config aws:workerCount = 3: unknown key; did you mean {P}:workerCount? (see README: Configuration)"),
+    ({"wso2-clustr:workerCount": "3"}, f"invalid config wso2-clustr:workerCount = 3: unknown key; did you mean {P}:workerCount? (see README: Configuration)"),
+    ({"serviceHostName": ""}, f"invalid config {P}:serviceHostName = \"\": must be a lower-case DNS host name like as.example.com"),
     ({"managerInstanceType": "t3large"}, f"invalid config {P}:managerInstanceType = t3large: must be an EC2 instance type like t3.large or m7g.xlarge"),
     ({"workerInstanceType": "t3.micro"}, f"invalid config {P}:workerInstanceType = t3.micro: must have at least 2 GiB of memory (small or larger): WSO2 AS needs a 1 GiB heap"),
     ({"architecture": "arm64"}, f"invalid config {P}:managerInstanceType = t3.medium: must be a Graviton (arm64) instance type like m7g.large when architecture is arm64\n"
@@ -120,7 +123,8 @@ class CountingMocks(AwsMocks):
         return super().new_resource(args)
 
 
-@pytest.mark.parametrize("overrides", [BAD[0][0], BAD[4][0], BAD[17][0], BAD[24][0]])
+@pytest.mark.parametrize("overrides", [{"workerCount": "0"}, {"workerCont": "3"}, {"clusterPort": "4000"},
+                                       {"vpcId": "vpc-0123456789abcdef0"}, {"productArtifactUrl": None}])
 def test_invalid_config_stops_the_program_before_any_resource(overrides):
     mocks = CountingMocks()
     with pytest.raises(ConfigError) as raised:
