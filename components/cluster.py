@@ -61,7 +61,8 @@ class WSO2Cluster(pulumi.ComponentResource):
         groups = SecurityGroups(name, SecurityGroupsArgs(
             vpc_id=network.vpc_id,
             client_cidrs=config.allowed_client_cidrs,
-            http_port=http_port,
+            # only a forwarding HTTP listener sends the nodes HTTP (the workers-HTTP group)
+            http_port=http_port if config.http_mode == "forward" else None,
             https_port=https_port,
             cluster_port=config.cluster_port,
             extra_node_egress_ports=svn_egress_ports(config),
@@ -167,6 +168,7 @@ class WSO2Cluster(pulumi.ComponentResource):
             deletion_protection=config.load_balancer_deletion_protection,
             certificate_arn=config.certificate_arn,
             self_signed_certificate=config.self_signed_certificate,
+            access_logs=config.access_logs,
             access_logs_bucket=config.access_logs_bucket,
             public_zone_id=config.public_zone_id,
             tags=tags,

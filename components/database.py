@@ -7,6 +7,7 @@ creation; the boot script waits for the port instead.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Mapping, Optional, Sequence
@@ -15,6 +16,17 @@ import pulumi
 import pulumi_aws as aws
 
 MYSQL_PORT = 3306
+# FSBP RDS.6: enhanced monitoring (OS metrics) every 60 s, published by RDS through this role.
+MONITORING_INTERVAL_SECONDS = 60
+MONITORING_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"
+MONITORING_ASSUME_ROLE = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "monitoring.rds.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+)
 
 
 @dataclass
@@ -75,9 +87,21 @@ class Database(pulumi.ComponentResource):
                 aws.rds.ParameterGroupParameterArgs(name="sql_mode", value="NO_ENGINE_SUBSTITUTION"),
                 # Nodes connect with sslMode=REQUIRED; refuse anything else.
                 aws.rds.ParameterGroupParameterArgs(name="require_secure_transport", value="1"),
+                # The slowquery log is exported to CloudWatch (RDS.9); MySQL writes it only when on.
+                aws.rds.ParameterGroupParameterArgs(name="slow_query_log", value="1"),
             ],
             tags=tags,
             opts=child,
+        )
+        monitoring_role = aws.iam.Role(
+            f"{name}-monitoring-role",
+            description="RDS enhanced monitoring of the WSO2 AS database",
+            assume_role_policy=MONITORING_ASSUME_ROLE,
+            tags=tags,
+            opts=child,
+        )
+        monitoring_policy = aws.iam.RolePolicyAttachment(
+            f"{name}-monitoring-policy", role=monitoring_role.name, policy_arn=MONITORING_POLICY, opts=child
         )
         performance_insights = supports_performance_insights(args.instance_class)
         self.instance = aws.rds.Instance(
@@ -109,11 +133,16 @@ class Database(pulumi.ComponentResource):
             iam_database_authentication_enabled=True,
             enabled_cloudwatch_logs_exports=["error", "slowquery"],  # FSBP RDS.9
             performance_insights_enabled=performance_insights,
+            monitoring_interval=MONITORING_INTERVAL_SECONDS,
+            monitoring_role_arn=monitoring_role.arn,
             ca_cert_identifier="rds-ca-rsa2048-g1",
             apply_immediately=False,  # engine/class changes wait for the maintenance window
             tags=tags,
             opts=pulumi.ResourceOptions(
-                parent=self, custom_timeouts=pulumi.CustomTimeouts(create="75m", update="80m", delete="60m")
+                parent=self,
+                custom_timeouts=pulumi.CustomTimeouts(create="75m", update="80m", delete="60m"),
+                # RDS rejects a monitoring role that does not (yet) carry the monitoring policy.
+                depends_on=[monitoring_policy],
             ),
         )
 

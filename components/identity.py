@@ -2,8 +2,8 @@
 
 Least privilege: nodes may read this stack's secrets and the product/driver objects (when they
 live in S3), and reach SSM. Hazelcast 3.5 (kernel 4.4.1) discovers members only with an access
-key; that key belongs to a dedicated user allowed nothing but ec2:DescribeInstances, and its
-values go straight into Secrets Manager.
+key; that key belongs to a dedicated user allowed nothing but ec2:DescribeInstances (granted
+through a group, FSBP IAM.2), and its values go straight into Secrets Manager.
 """
 
 from __future__ import annotations
@@ -95,16 +95,24 @@ class Identity(pulumi.ComponentResource):
             if args.secrets is None or args.secrets.discovery_access_key_secret is None:
                 raise ValueError("accessKey discovery needs the Secrets component's discovery secrets")
             self.discovery_user = aws.iam.User(f"{name}-discovery", tags=tags, opts=child)
-            aws.iam.UserPolicy(
+            # FSBP IAM.2: no policy on the user itself; it gets its one permission from a group.
+            group = aws.iam.Group(f"{name}-discovery", opts=child)
+            group_policy = aws.iam.GroupPolicy(
                 f"{name}-discovery-policy",
-                user=self.discovery_user.name,
+                group=group.name,
                 policy=json.dumps({"Version": "2012-10-17", "Statement": [DESCRIBE_INSTANCES]}),
                 opts=child,
             )
+            membership = aws.iam.UserGroupMembership(
+                f"{name}-discovery-membership", user=self.discovery_user.name, groups=[group.name], opts=child
+            )
             key = aws.iam.AccessKey(f"{name}-discovery-key", user=self.discovery_user.name, opts=child)
             # The key's values go only into Secrets Manager, written here so they never leave
-            # this component as plain Outputs.
+            # this component as plain Outputs. Nodes also wait for the key's permission (group
+            # policy and membership), so discovery works from the first boot.
             self.boot_dependencies += [
+                group_policy,
+                membership,
                 Secrets.put_value(f"{name}-discovery-access-key", args.secrets.discovery_access_key_secret,
                                   key.id, parent=self),
                 Secrets.put_value(f"{name}-discovery-secret-key", args.secrets.discovery_secret_key_secret,

@@ -10,6 +10,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_tls as tls
 
+from components.log_bucket import LogBucket, LogBucketArgs
 from components.naming import aws_name
 
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
@@ -35,6 +36,8 @@ class LoadBalancerArgs:
     deletion_protection: bool
     certificate_arn: Optional[str] = None
     self_signed_certificate: bool = False
+    # FSBP ELB.5: access logs to access_logs_bucket, or (when None) to a bucket made here.
+    access_logs: bool = True
     access_logs_bucket: Optional[str] = None
     public_zone_id: Optional[str] = None
     tags: Mapping[str, str] = field(default_factory=dict)
@@ -42,7 +45,8 @@ class LoadBalancerArgs:
 
 class LoadBalancer(pulumi.ComponentResource):
     alb: aws.lb.LoadBalancer
-    workers_http: aws.lb.TargetGroup
+    workers_http: Optional[aws.lb.TargetGroup]  # only when HTTP is forwarded to the workers
+    log_bucket: Optional[LogBucket] = None
     workers_https: aws.lb.TargetGroup
     manager_https: aws.lb.TargetGroup
 
@@ -50,6 +54,22 @@ class LoadBalancer(pulumi.ComponentResource):
         super().__init__("wso2:cluster:LoadBalancer", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         tags = dict(args.tags)
+
+        access_logs, alb_waits_for = None, []
+        if args.access_logs:
+            bucket: pulumi.Input[str] = args.access_logs_bucket
+            if bucket is None:
+                self.log_bucket = LogBucket(name, LogBucketArgs(
+                    name_prefix=args.name_prefix,
+                    log_prefix=args.name_prefix,
+                    # the logs may go when the load balancer may (no deletion protection)
+                    force_destroy=not args.deletion_protection,
+                    tags=tags,
+                ), child)
+                bucket = self.log_bucket.bucket.bucket
+                # ELB checks that it may write to the bucket when logging is switched on.
+                alb_waits_for = self.log_bucket.ready
+            access_logs = aws.lb.LoadBalancerAccessLogsArgs(bucket=bucket, prefix=args.name_prefix, enabled=True)
 
         self.alb = aws.lb.LoadBalancer(
             f"{name}-alb",
@@ -61,13 +81,9 @@ class LoadBalancer(pulumi.ComponentResource):
             drop_invalid_header_fields=True,
             desync_mitigation_mode="defensive",
             enable_deletion_protection=args.deletion_protection,
-            access_logs=(
-                aws.lb.LoadBalancerAccessLogsArgs(bucket=args.access_logs_bucket, prefix=args.name_prefix, enabled=True)
-                if args.access_logs_bucket
-                else None
-            ),
+            access_logs=access_logs,
             tags=tags,
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=alb_waits_for),
         )
 
         def target_group(label: str, short: str, protocol: str, port: int, path: str,
@@ -90,7 +106,13 @@ class LoadBalancer(pulumi.ComponentResource):
                 opts=child,
             )
 
-        self.workers_http = target_group("workers-http", "wh", "HTTP", args.http_port, args.worker_health_check_path)
+        # The workers' HTTP group exists only when the HTTP listener forwards to it: in redirect
+        # mode nothing would use it, and AWS would report its targets unused (Target.NotInUse).
+        forward_http = args.http_mode == "forward"
+        self.workers_http = (
+            target_group("workers-http", "wh", "HTTP", args.http_port, args.worker_health_check_path)
+            if forward_http else None
+        )
         self.workers_https = target_group("workers-https", "ws", "HTTPS", args.https_port, args.worker_health_check_path)
         self.manager_https = target_group(
             "manager-https", "ms", "HTTPS", args.https_port, args.manager_health_check_path,
@@ -99,9 +121,11 @@ class LoadBalancer(pulumi.ComponentResource):
                 type="lb_cookie", enabled=True, cookie_duration=args.manager_stickiness_seconds
             ),
         )
+        worker_groups = [("https", self.workers_https, args.https_port)]
+        if self.workers_http is not None:
+            worker_groups.insert(0, ("http", self.workers_http, args.http_port))
         for i, worker_id in enumerate(args.worker_instance_ids, start=1):
-            for label, group, port in (("http", self.workers_http, args.http_port),
-                                       ("https", self.workers_https, args.https_port)):
+            for label, group, port in worker_groups:
                 aws.lb.TargetGroupAttachment(
                     f"{name}-worker-{i}-{label}", target_group_arn=group.arn, target_id=worker_id, port=port, opts=child
                 )
@@ -121,7 +145,7 @@ class LoadBalancer(pulumi.ComponentResource):
             protocol="HTTP",
             default_actions=[
                 aws.lb.ListenerDefaultActionArgs(type="forward", target_group_arn=self.workers_http.arn)
-                if args.http_mode == "forward"
+                if self.workers_http is not None
                 else redirect_to_https
             ],
             tags=tags,
@@ -178,7 +202,7 @@ class LoadBalancer(pulumi.ComponentResource):
                 )
 
         self.target_group_arns = {
-            "workersHttp": self.workers_http.arn,
+            **({"workersHttp": self.workers_http.arn} if self.workers_http is not None else {}),
             "workersHttps": self.workers_https.arn,
             "managerHttps": self.manager_https.arn,
         }

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import ipaddress
+import json
 from dataclasses import dataclass, field
 from typing import Mapping, Optional, Sequence
 
 import pulumi
 import pulumi_aws as aws
+
+FLOW_LOG_RETENTION_DAYS = 365
+FLOW_LOG_ACTIONS = ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogGroups", "logs:DescribeLogStreams"]
 
 
 @dataclass
@@ -76,6 +80,7 @@ class Network(pulumi.ComponentResource):
             opts=child,
         )
         self.vpc_id = vpc.id
+        self._flow_logs(name, vpc, tags)
         # FSBP EC2.2: the default group must allow nothing; declaring it without rules strips them.
         aws.ec2.DefaultSecurityGroup(
             f"{name}-default-sg", vpc_id=vpc.id, tags={**tags, "Name": f"{name}-default-deny-all"}, opts=child
@@ -151,3 +156,56 @@ class Network(pulumi.ComponentResource):
 
         self.public_subnet_ids = [s.id for s in public_subnets]
         self.private_subnet_ids = [s.id for s in private_subnets]
+
+    def _flow_logs(self, name: str, vpc: aws.ec2.Vpc, tags: dict) -> None:
+        """FSBP EC2.6: log all of the new VPC's traffic to CloudWatch Logs (kept a year).
+
+        Only for a VPC this stack creates: an existing VPC's flow logs are its owner's business.
+        """
+        child = pulumi.ResourceOptions(parent=self)
+        account_id = aws.get_caller_identity().account_id
+        log_group = aws.cloudwatch.LogGroup(
+            f"{name}-flow-logs", retention_in_days=FLOW_LOG_RETENTION_DAYS, tags=tags, opts=child
+        )
+        role = aws.iam.Role(
+            f"{name}-flow-logs-role",
+            description="VPC flow logs delivery to CloudWatch Logs",
+            assume_role_policy=json.dumps({
+                "Version": "2012-10-17",
+                "Statement": [{
+                    "Effect": "Allow",
+                    "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
+                    "Action": "sts:AssumeRole",
+                    # confused-deputy guard: only flow logs of this account may use the role
+                    "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+                }],
+            }),
+            tags=tags,
+            opts=child,
+        )
+        # Least privilege: write to this one log group (":*" covers its log streams).
+        policy = aws.iam.RolePolicy(
+            f"{name}-flow-logs-policy",
+            role=role.id,
+            policy=log_group.arn.apply(lambda arn: json.dumps({
+                "Version": "2012-10-17",
+                "Statement": [{
+                    "Sid": "DeliverFlowLogs",
+                    "Effect": "Allow",
+                    "Action": FLOW_LOG_ACTIONS,
+                    "Resource": [arn, f"{arn}:*"],
+                }],
+            })),
+            opts=child,
+        )
+        aws.ec2.FlowLog(
+            f"{name}-flow-log",
+            vpc_id=vpc.id,
+            traffic_type="ALL",
+            log_destination_type="cloud-watch-logs",
+            log_destination=log_group.arn,
+            iam_role_arn=role.arn,
+            tags={**tags, "Name": f"{name}-vpc"},
+            # AWS checks at creation that the service can use the role: its permission first.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[policy]),
+        )

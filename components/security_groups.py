@@ -21,7 +21,9 @@ ANYWHERE = "0.0.0.0/0"
 class SecurityGroupsArgs:
     vpc_id: pulumi.Input[str]
     client_cidrs: Sequence[str]
-    http_port: int  # 9763 + offset
+    # 9763 + offset, or None when the load balancer never sends HTTP to the nodes (httpMode
+    # redirect): then neither the ALB's egress nor the nodes' ingress opens that port.
+    http_port: Optional[int]
     https_port: int  # 9443 + offset
     cluster_port: int
     # Extra outbound ports of the nodes, e.g. the SVN server of the deployment synchronizer.
@@ -54,7 +56,9 @@ class SecurityGroups(pulumi.ComponentResource):
         self.node = group("nodes-sg", "WSO2 AS nodes: product ports from the load balancer, cluster port between nodes")
         self.database = group("db-sg", "WSO2 AS database: MySQL from the nodes only")
 
-        product_ports = (("http", args.http_port), ("https", args.https_port))
+        product_ports = [("https", args.https_port)]
+        if args.http_port is not None:
+            product_ports.insert(0, ("http", args.http_port))
 
         # Load balancer: clients in, product ports out to the nodes only.
         for i, cidr in enumerate(args.client_cidrs):

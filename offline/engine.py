@@ -182,9 +182,9 @@ class AwsMocks(pulumi.runtime.Mocks):
             rid = f"{inputs.get('secretId')}|{h[:32]}"
             out["arn"] = inputs.get("secretId")
         elif t in ("aws:iam/role:Role", "aws:iam/user:User", "aws:iam/instanceProfile:InstanceProfile",
-                   "aws:iam/policy:Policy"):
+                   "aws:iam/policy:Policy", "aws:iam/group:Group"):
             kind = {"Role": "role", "User": "user", "InstanceProfile": "instance-profile",
-                    "Policy": "policy"}[t.rsplit(":", 1)[1]]
+                    "Policy": "policy", "Group": "group"}[t.rsplit(":", 1)[1]]
             iam_name = inputs.get("name") or f"{name}-{h[:7]}"
             rid = iam_name
             out.update(name=iam_name, arn=self._arn("iam", f"{kind}/{iam_name}"), uniqueId=f"AID{h.upper()[:17]}")
@@ -203,6 +203,14 @@ class AwsMocks(pulumi.runtime.Mocks):
         elif t == "aws:rds/parameterGroup:ParameterGroup" or t == "aws:rds/subnetGroup:SubnetGroup":
             rid = inputs.get("name") or f"{name}-{h[:7]}"
             out.update(name=rid, arn=self._arn("rds", f"pg:{rid}"))
+        elif t == "aws:s3/bucket:Bucket":
+            # the bucket's name is its id (bucket, else bucket_prefix + a unique suffix)
+            rid = inputs.get("bucket") or (f"{inputs['bucketPrefix']}{h[:26]}" if inputs.get("bucketPrefix")
+                                           else f"{name}-{h[:8]}")
+            out.update(bucket=rid, arn=f"arn:aws:s3:::{rid}", bucketDomainName=f"{rid}.s3.amazonaws.com")
+        elif t == "aws:cloudwatch/logGroup:LogGroup":
+            rid = inputs.get("name") or f"{name}-{h[:7]}"
+            out.update(name=rid, arn=self._arn("logs", f"log-group:{rid}"))
         elif t == "random:index/randomPassword:RandomPassword":
             out["result"] = f"Mock{h}Pw1"
         elif t == "tls:index/privateKey:PrivateKey":

@@ -161,10 +161,9 @@ def _target_label(target_id: str, outputs: StackOutputs) -> str:
 def check_target_groups(elbv2: Any, outputs: StackOutputs) -> Iterator[CheckResult]:
     """Every registered target of every target group is healthy; an empty group fails.
 
-    When HTTP redirects to HTTPS (no `serviceUrlHttp` output) no listener forwards to the
-    workersHttp group, and AWS reports its targets `unused` / `Target.NotInUse`: that is expected.
+    Every group in the outputs has a listener forwarding to it (the stack makes the workersHttp
+    group only when HTTP is forwarded), so `unused` (e.g. `Target.NotInUse`) is a failure too.
     """
-    idle_groups = {"workersHttp"} if outputs.service_url_http is None else set()
     for key, arn in outputs.target_group_arns.items():
         try:
             descriptions = elbv2.describe_target_health(TargetGroupArn=arn)["TargetHealthDescriptions"]
@@ -187,8 +186,6 @@ def check_target_groups(elbv2: Any, outputs: StackOutputs) -> Iterator[CheckResu
             reason = " - ".join(part for part in (health.get("Reason"), health.get("Description")) if part)
             if state == "healthy":
                 yield CheckResult(name, True, "healthy")
-            elif key in idle_groups and state == "unused" and health.get("Reason") == "Target.NotInUse":
-                yield CheckResult(name, True, f"not in use, HTTP redirects to HTTPS ({state}: {reason})")
             else:
                 yield CheckResult(name, False, f"{state}: {reason}" if reason else state)
 

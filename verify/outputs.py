@@ -18,7 +18,10 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 
 NonEmpty = Annotated[str, StringConstraints(min_length=1)]
 
-TARGET_GROUP_KEYS = ("workersHttp", "workersHttps", "managerHttps")
+TARGET_GROUP_KEYS = ("workersHttps", "managerHttps")  # always present
+# The workers' HTTP group exists only when HTTP is forwarded to the workers (httpMode forward),
+# which is also when `serviceUrlHttp` is an output: the two come and go together.
+WORKERS_HTTP_KEY = "workersHttp"
 PULUMI_TIMEOUT_SECONDS = 120
 
 
@@ -57,6 +60,14 @@ class StackOutputs(BaseModel):
         if missing:
             raise PydanticCustomError("missing_keys", "missing {keys}", {"keys": missing})
         return value
+
+    @model_validator(mode="after")
+    def _http_group_when_http_is_served(self) -> "StackOutputs":
+        if self.service_url_http is not None and WORKERS_HTTP_KEY not in self.target_group_arns:
+            raise PydanticCustomError(
+                "missing_keys", "missing {keys}", {"keys": [f"targetGroupArns.{WORKERS_HTTP_KEY}"]}
+            )
+        return self
 
     @model_validator(mode="after")
     def _workers_line_up(self) -> "StackOutputs":
@@ -100,7 +111,7 @@ def _summarise(error: ValidationError) -> str:
             missing.append(loc)
             continue
         if item["type"] == "missing_keys":  # keys missing inside an object, e.g. targetGroupArns
-            missing.extend(f"{loc}.{key}" for key in item["ctx"]["keys"])
+            missing.extend(f"{loc}.{key}" if loc else key for key in item["ctx"]["keys"])
             continue
         message = item["msg"].removeprefix("Value error, ")
         if loc:

@@ -10,8 +10,8 @@ from typing import Any, Mapping, Optional
 
 import yaml
 
-from offline.engine import DeclaredResource, Inventory, run_program
-from offline.program import program, stack_values
+from offline.engine import DeclaredResource, Inventory
+from offline.program import run_stack
 
 # type tokens
 VPC = "aws:ec2/vpc:Vpc"
@@ -34,6 +34,17 @@ ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 ROLE_ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
 USER = "aws:iam/user:User"
 USER_POLICY = "aws:iam/userPolicy:UserPolicy"
+GROUP = "aws:iam/group:Group"
+GROUP_POLICY = "aws:iam/groupPolicy:GroupPolicy"
+GROUP_MEMBERSHIP = "aws:iam/userGroupMembership:UserGroupMembership"
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+FLOW_LOG = "aws:ec2/flowLog:FlowLog"
+BUCKET = "aws:s3/bucket:Bucket"
+BUCKET_PUBLIC_ACCESS = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
+BUCKET_OWNERSHIP = "aws:s3/bucketOwnershipControls:BucketOwnershipControls"
+BUCKET_ENCRYPTION = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+BUCKET_LIFECYCLE = "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
+BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
 ACCESS_KEY = "aws:iam/accessKey:AccessKey"
 SECRET = "aws:secretsmanager/secret:Secret"
 SECRET_VERSION = "aws:secretsmanager/secretVersion:SecretVersion"
@@ -58,14 +69,7 @@ NODE_JSON = "/opt/wso2-cluster/node.json"
 def build(stack: str = "dev", overrides: Optional[Mapping[str, Any]] = None,
           secret_keys: tuple[str, ...] = ()) -> Inventory:
     """Run the real __main__.py for `stack` (with config overrides) under the offline engine."""
-    config = stack_values(stack, overrides)
-    return run_program(
-        program,
-        config.values,
-        secret_keys=tuple(config.secret_keys) + tuple(secret_keys),
-        project=config.project,
-        stack=stack,
-    )
+    return run_stack(stack, overrides, secret_keys=secret_keys)
 
 
 @lru_cache(maxsize=None)
@@ -116,3 +120,9 @@ def nodes(inventory: Inventory) -> dict[str, DeclaredResource]:
     return found
 
 
+
+
+def named(inventory: Inventory, type_token: str, suffix: str) -> DeclaredResource:
+    """The one resource of a type whose logical name ends with `suffix` (e.g. "-node-role")."""
+    (found,) = [r for r in inventory.of_type(type_token) if r.name.endswith(suffix)]
+    return found

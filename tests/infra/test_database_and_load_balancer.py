@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
+from components.database import supports_performance_insights
 from tests.infra.support import (
-    ACM_CERT, ALB, DB_SUBNET_GROUP, LISTENER, LISTENER_RULE, PARAMETER_GROUP, RDS, RECORD, SECRET_VERSION,
-    TARGET_GROUP, TG_ATTACHMENT, TLS_CERT, TLS_KEY, ZONE, nodes, stack,
+    ACM_CERT, ALB, BUCKET, BUCKET_ENCRYPTION, BUCKET_LIFECYCLE, BUCKET_OWNERSHIP, BUCKET_POLICY, BUCKET_PUBLIC_ACCESS,
+    DB_SUBNET_GROUP, LISTENER, LISTENER_RULE, PARAMETER_GROUP, RDS, RECORD, ROLE, ROLE_ATTACHMENT, SECRET_VERSION,
+    TARGET_GROUP, TG_ATTACHMENT, TLS_CERT, TLS_KEY, ZONE, named, nodes, stack,
 )
 
 PROD_CERT = "arn:aws:acm:eu-west-1:123456789012:certificate/0b6bd5a8-3c55-4f3c-9a1e-2f8d4c1e7a90"
@@ -36,10 +40,36 @@ def test_database_is_encrypted_private_and_hardened(stack_name):
     assert rds.options["customTimeouts"] == {"create": "75m", "update": "80m", "delete": "60m"}
 
 
+@pytest.mark.parametrize("stack_name", ["dev", "prod"])
+def test_database_has_enhanced_monitoring_through_its_own_role(stack_name):
+    """FSBP RDS.6: OS metrics every 60 s, published by RDS through a role only RDS monitoring assumes."""
+    inventory = stack(stack_name)
+    (rds,) = inventory.of_type(RDS)
+    role = named(inventory, ROLE, "-monitoring-role")
+    assert rds.inputs["monitoringInterval"] == 60
+    assert rds.inputs["monitoringRoleArn"] == role.outputs["arn"]
+    assert json.loads(role.inputs["assumeRolePolicy"])["Statement"] == [
+        {"Effect": "Allow", "Principal": {"Service": "monitoring.rds.amazonaws.com"}, "Action": "sts:AssumeRole"}]
+    (attachment,) = [a for a in inventory.of_type(ROLE_ATTACHMENT) if a.inputs["role"] == role.outputs["name"]]
+    assert attachment.inputs["policyArn"] == "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"
+    # RDS refuses a monitoring role without the policy: the instance waits for the attachment
+    assert attachment.urn in rds.dependencies
+
+
+@pytest.mark.parametrize("instance_class,supported", [
+    ("db.t4g.micro", False), ("db.t3.small", False), ("db.t4g.small", False),
+    ("db.t4g.medium", True), ("db.t3.large", True), ("db.r7g.large", True), ("db.m7g.2xlarge", True),
+])
+def test_performance_insights_only_where_the_class_offers_it(instance_class, supported):
+    assert supports_performance_insights(instance_class) is supported
+    (rds,) = stack("dev", dbInstanceClass=instance_class).of_type(RDS)
+    assert rds.inputs["performanceInsightsEnabled"] is supported
+
+
 def test_dev_database_is_disposable():
     i = stack("dev").of_type(RDS)[0].inputs
     assert (i["deletionProtection"], i["skipFinalSnapshot"], i["multiAz"], i["backupRetentionPeriod"]) == (
-        False, True, False, 1)
+        False, True, False, 7)
     assert "finalSnapshotIdentifier" not in i
     assert i["performanceInsightsEnabled"] is False  # not offered on db.t4g.micro
 
@@ -54,12 +84,12 @@ def test_prod_database_is_protected():
 
 
 @pytest.mark.parametrize("version,family", [("8.4", "mysql8.4"), ("8.0.39", "mysql8.0")])
-def test_parameter_group_relaxes_sql_mode_and_requires_tls(version, family):
+def test_parameter_group_relaxes_sql_mode_requires_tls_and_logs_slow_queries(version, family):
     inventory = stack("dev", dbEngineVersion=version)
     (group,) = inventory.of_type(PARAMETER_GROUP)
     assert group.inputs["family"] == family
     parameters = {p["name"]: p["value"] for p in group.inputs["parameters"]}
-    assert parameters == {"sql_mode": "NO_ENGINE_SUBSTITUTION", "require_secure_transport": "1"}
+    assert parameters == {"sql_mode": "NO_ENGINE_SUBSTITUTION", "require_secure_transport": "1", "slow_query_log": "1"}
     assert inventory.of_type(RDS)[0].inputs["parameterGroupName"] == group.outputs["name"]
 
 
@@ -109,12 +139,82 @@ def test_load_balancer_is_public_and_strict(stack_name):
     assert len(i["name"]) <= 32 and all(len(g.inputs["name"]) <= 32 for g in inventory.of_type(TARGET_GROUP))
     public = {s.id for s in inventory.resources if s.type == "aws:ec2/subnet:Subnet"
               and s.inputs["tags"]["tier"] == "public"}
-    assert set(i["subnets"]) == public and "accessLogs" not in i
+    assert set(i["subnets"]) == public
 
 
-def test_access_logs_when_a_bucket_is_set():
-    (alb,) = stack("dev", accessLogsBucket="my-alb-logs").of_type(ALB)
-    assert alb.inputs["accessLogs"]["bucket"] == "my-alb-logs" and alb.inputs["accessLogs"]["enabled"] is True
+# --- access logs (FSBP ELB.5) ----------------------------------------------------------------------
+
+LOG_BUCKET_TYPES = (BUCKET, BUCKET_PUBLIC_ACCESS, BUCKET_OWNERSHIP, BUCKET_ENCRYPTION, BUCKET_LIFECYCLE, BUCKET_POLICY)
+ELB_ACCOUNT = "arn:aws:iam::156460612806:root"  # the offline engine's eu-west-1 ELB account
+
+
+@pytest.mark.parametrize("stack_name", ["dev", "prod"])
+def test_access_logs_go_to_a_private_bucket_the_stack_creates(stack_name):
+    inventory = stack(stack_name)
+    (alb,), (bucket,) = inventory.of_type(ALB), inventory.of_type(BUCKET)
+    name, prefix = bucket.outputs["bucket"], f"wso2-{stack_name}"
+    assert alb.inputs["accessLogs"] == {"bucket": name, "prefix": prefix, "enabled": True}
+    assert bucket.inputs["bucketPrefix"] == f"wso2-{stack_name}-alb-logs-"
+    # the logs may be destroyed with the stack exactly when the load balancer may
+    assert bucket.inputs["forceDestroy"] is (stack_name == "dev")
+    for type_token in LOG_BUCKET_TYPES[1:]:
+        (setting,) = inventory.of_type(type_token)
+        assert setting.inputs["bucket"] == name, type_token
+    (public,) = inventory.of_type(BUCKET_PUBLIC_ACCESS)
+    assert all(public.inputs[k] is True for k in (
+        "blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"))
+    assert inventory.of_type(BUCKET_OWNERSHIP)[0].inputs["rule"] == {"objectOwnership": "BucketOwnerEnforced"}
+    assert inventory.of_type(BUCKET_ENCRYPTION)[0].inputs["rules"] == [
+        {"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}]  # SSE-S3: all ALB logs support
+    (rule,) = inventory.of_type(BUCKET_LIFECYCLE)[0].inputs["rules"]
+    assert rule == {"id": "expire-access-logs", "status": "Enabled", "filter": {"prefix": f"{prefix}/"},
+                    "expiration": {"days": 90}}
+
+
+def test_log_bucket_policy_denies_plain_http_and_lets_only_elb_write_the_logs():
+    inventory = stack("prod")
+    (bucket,), (policy,) = inventory.of_type(BUCKET), inventory.of_type(BUCKET_POLICY)
+    name, arn = bucket.outputs["bucket"], bucket.outputs["arn"]
+    statements = {s["Sid"]: s for s in json.loads(policy.inputs["policy"])["Statement"]}
+    assert statements.pop("DenyInsecureTransport") == {
+        "Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+        "Resource": [arn, f"{arn}/*"], "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
+    logs = f"arn:aws:s3:::{name}/wso2-prod/AWSLogs/123456789012/*"
+    assert statements == {
+        "ElbAccountLogDelivery": {"Sid": "ElbAccountLogDelivery", "Effect": "Allow", "Principal": {"AWS": ELB_ACCOUNT},
+                                  "Action": "s3:PutObject", "Resource": logs},
+        "ElbServiceLogDelivery": {"Sid": "ElbServiceLogDelivery", "Effect": "Allow",
+                                  "Principal": {"Service": "logdelivery.elasticloadbalancing.amazonaws.com"},
+                                  "Action": "s3:PutObject", "Resource": logs},
+    }
+
+
+def test_load_balancer_waits_for_the_bucket_policy_but_no_node_does():
+    inventory = stack("dev")
+    (alb,), (policy,) = inventory.of_type(ALB), inventory.of_type(BUCKET_POLICY)
+    (public,), (ownership,) = inventory.of_type(BUCKET_PUBLIC_ACCESS), inventory.of_type(BUCKET_OWNERSHIP)
+    # ELB checks write access when logging is switched on: the policy must exist first
+    assert policy.urn in alb.dependencies
+    # S3 rejects concurrent access-setting changes on one bucket: the policy comes after the others
+    assert {public.urn, ownership.urn} <= policy.dependencies
+    for instance in inventory.of_type("aws:ec2/instance:Instance"):
+        for resource in (alb, policy, *inventory.of_type(BUCKET)):
+            assert not inventory.depends_on(instance, resource.urn), (instance.name, resource.name)
+
+
+def test_access_logs_to_a_given_bucket_create_no_bucket():
+    inventory = stack("dev", accessLogsBucket="my-alb-logs")
+    (alb,) = inventory.of_type(ALB)
+    assert alb.inputs["accessLogs"] == {"bucket": "my-alb-logs", "prefix": "wso2-dev", "enabled": True}
+    for type_token in LOG_BUCKET_TYPES:
+        assert inventory.of_type(type_token) == [], type_token
+
+
+def test_no_access_logs_when_turned_off():
+    inventory = stack("dev", accessLogs=False)
+    assert "accessLogs" not in inventory.of_type(ALB)[0].inputs
+    for type_token in LOG_BUCKET_TYPES:
+        assert inventory.of_type(type_token) == [], type_token
 
 
 @pytest.mark.parametrize("stack_name", ["dev", "prod"])
@@ -123,6 +223,9 @@ def test_target_groups_health_checks_and_stickiness(stack_name):
     found = groups(inventory)
     expected = {"workersHttp": ("HTTP", 9763, "/"), "workersHttps": ("HTTPS", 9443, "/"),
                 "managerHttps": ("HTTPS", 9443, "/carbon/admin/login.jsp")}
+    if stack_name == "prod":  # httpMode redirect: no listener would use the workers' HTTP group
+        del expected["workersHttp"]
+    assert set(found) == set(expected) and len(inventory.of_type(TARGET_GROUP)) == len(expected)
     for key, (protocol, port, path) in expected.items():
         i = found[key].inputs
         assert (i["protocol"], i["port"], i["targetType"], i["deregistrationDelay"]) == (protocol, port, "instance", 30)
@@ -133,17 +236,36 @@ def test_target_groups_health_checks_and_stickiness(stack_name):
     assert "stickiness" not in found["workersHttps"].inputs
 
 
+@pytest.mark.parametrize("mode", ["forward", "redirect"])
 @pytest.mark.parametrize("workers", [1, 2, 5])
-def test_workers_in_both_worker_groups_manager_in_its_own(workers):
-    inventory = stack("dev", workerCount=workers)
+def test_workers_in_the_worker_groups_manager_in_its_own(workers, mode):
+    inventory = stack("dev", workerCount=workers, httpMode=mode)
     found, node = groups(inventory), nodes(inventory)
-    attached = {(a.inputs["targetGroupArn"], a.inputs["targetId"], a.inputs["port"])
-                for a in inventory.of_type(TG_ATTACHMENT)}
+    attached = [(a.inputs["targetGroupArn"], a.inputs["targetId"], a.inputs["port"])
+                for a in inventory.of_type(TG_ATTACHMENT)]
     expected = {(found["managerHttps"].outputs["arn"], node["manager"].id, 9443)}
     for w in range(1, workers + 1):
-        expected.add((found["workersHttp"].outputs["arn"], node[f"worker-{w}"].id, 9763))
+        if mode == "forward":  # the HTTP group only exists when the HTTP listener forwards to it
+            expected.add((found["workersHttp"].outputs["arn"], node[f"worker-{w}"].id, 9763))
         expected.add((found["workersHttps"].outputs["arn"], node[f"worker-{w}"].id, 9443))
-    assert attached == expected
+    assert len(attached) == len(set(attached)) and set(attached) == expected
+
+
+@pytest.mark.parametrize("mode", ["forward", "redirect"])
+def test_workers_http_group_exists_only_when_http_is_forwarded(mode):
+    inventory = stack("dev", httpMode=mode)
+    arns = inventory.outputs["targetGroupArns"]
+    ports = sorted(g.inputs["port"] for g in inventory.of_type(TARGET_GROUP))
+    if mode == "forward":
+        assert set(arns) == {"workersHttp", "workersHttps", "managerHttps"} and ports == [9443, 9443, 9763]
+        assert listener(inventory, 80).inputs["defaultActions"][0]["targetGroupArn"] == arns["workersHttp"]
+    else:
+        assert set(arns) == {"workersHttps", "managerHttps"} and ports == [9443, 9443]
+        assert listener(inventory, 80).inputs["defaultActions"][0]["type"] == "redirect"
+    # every remaining group is the target of some listener or rule (none is left unused)
+    used = {a.get("targetGroupArn") for x in inventory.of_type(LISTENER) for a in x.inputs["defaultActions"]}
+    used |= {a.get("targetGroupArn") for r in inventory.of_type(LISTENER_RULE) for a in r.inputs["actions"]}
+    assert set(arns.values()) <= used
 
 
 @pytest.mark.parametrize("stack_name", ["dev", "prod"])

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 
 import pytest
 
 from tests.infra.support import (
-    ACCESS_KEY, ACM_CERT, ALB, DB_SUBNET_GROUP, DEFAULT_SG, EGRESS, EIP, ENI, IGW, INGRESS, INSTANCE, LISTENER,
-    LISTENER_RULE, NAT, PARAMETER_GROUP, PROFILE, RANDOM_PASSWORD, RDS, RECORD, ROLE, ROLE_ATTACHMENT, ROLE_POLICY,
-    ROUTE, ROUTE_TABLE, RTA, SECRET, SECRET_VERSION, SG, SUBNET, TARGET_GROUP, TG_ATTACHMENT, TLS_CERT, TLS_KEY,
-    USER, USER_POLICY, VPC, ZONE, by_id, eni_of, node_json, nodes, stack, user_data_text,
+    ACCESS_KEY, ACM_CERT, ALB, BUCKET, BUCKET_ENCRYPTION, BUCKET_LIFECYCLE, BUCKET_OWNERSHIP, BUCKET_POLICY,
+    BUCKET_PUBLIC_ACCESS, DB_SUBNET_GROUP, DEFAULT_SG, EGRESS, EIP, ENI, FLOW_LOG, GROUP, GROUP_MEMBERSHIP,
+    GROUP_POLICY, IGW, INGRESS, INSTANCE, LISTENER, LISTENER_RULE, LOG_GROUP, NAT, PARAMETER_GROUP, PROFILE,
+    RANDOM_PASSWORD, RDS, RECORD, ROLE, ROLE_ATTACHMENT, ROLE_POLICY, ROUTE, ROUTE_TABLE, RTA, SECRET, SECRET_VERSION,
+    SG, SUBNET, TARGET_GROUP, TG_ATTACHMENT, TLS_CERT, TLS_KEY, USER, VPC, ZONE, by_id, eni_of, node_json, nodes,
+    named, stack, user_data_text,
 )
 
 WORKER_COUNTS = (1, 2, 5)
@@ -20,23 +23,33 @@ STACKS = ("dev", "prod")
 def expected_counts(stack_name: str, workers: int) -> Counter:
     """Every resource type the stack declares, and how many (nothing else may appear)."""
     azs, nats = {"dev": (2, 1), "prod": (3, 3)}[stack_name]
+    forward = stack_name == "dev"  # httpMode: forward in dev, redirect in prod
     counts = Counter({
-        # network: public + private subnet per AZ, one public and one private route table per AZ
+        # network: public + private subnet per AZ, one public and one private route table per AZ;
+        # flow logs (EC2.6): log group, delivery role with its inline policy, the flow log
         VPC: 1, SUBNET: 2 * azs, IGW: 1, NAT: nats, EIP: nats, DEFAULT_SG: 1,
-        ROUTE_TABLE: 1 + azs, ROUTE: 1 + azs, RTA: 2 * azs,
-        # security groups: 80+443 from one client CIDR, 2 product ports + cluster port in;
-        # ALB 2 out, nodes 443 + 3306 + cluster out; database 3306 in
-        SG: 3, INGRESS: 2 + 3 + 1, EGRESS: 2 + 3,
-        # identity: instance role, profile, SSM, inline policy; discovery user and key (accessKey)
-        ROLE: 1, PROFILE: 1, ROLE_ATTACHMENT: 1, ROLE_POLICY: 1, USER: 1, USER_POLICY: 1, ACCESS_KEY: 1,
+        ROUTE_TABLE: 1 + azs, ROUTE: 1 + azs, RTA: 2 * azs, LOG_GROUP: 1, FLOW_LOG: 1,
+        # security groups: 80+443 from one client CIDR, product ports (HTTP only when forwarded)
+        # + cluster port in; ALB out to the product ports, nodes 443 + 3306 + cluster out;
+        # database 3306 in
+        SG: 3, INGRESS: 2 + (2 if forward else 1) + 1 + 1, EGRESS: (2 if forward else 1) + 3,
+        # roles: nodes, flow logs, RDS enhanced monitoring; node profile, SSM + monitoring
+        # attachments, node + flow-log inline policies; discovery user, its group (IAM.2) and key
+        ROLE: 3, PROFILE: 1, ROLE_ATTACHMENT: 2, ROLE_POLICY: 2,
+        USER: 1, GROUP: 1, GROUP_POLICY: 1, GROUP_MEMBERSHIP: 1, ACCESS_KEY: 1,
         # secrets: db password (generated: no dbPassword in either stack file) + discovery pair
         SECRET: 3, SECRET_VERSION: 3, RANDOM_PASSWORD: 1,
         RDS: 1, PARAMETER_GROUP: 1, DB_SUBNET_GROUP: 1, ZONE: 1, RECORD: 1,
         ENI: workers + 1, INSTANCE: workers + 1,
-        ALB: 1, TARGET_GROUP: 3, TG_ATTACHMENT: 2 * workers + 1, LISTENER: 2, LISTENER_RULE: 2,
+        # the workers' HTTP group and its attachments only when HTTP is forwarded to them
+        ALB: 1, TARGET_GROUP: 3 if forward else 2, TG_ATTACHMENT: (2 if forward else 1) * workers + 1,
+        LISTENER: 2, LISTENER_RULE: 2,
+        # access logs (ELB.5, accessLogs defaults to true) to a bucket the stack creates
+        BUCKET: 1, BUCKET_PUBLIC_ACCESS: 1, BUCKET_OWNERSHIP: 1, BUCKET_ENCRYPTION: 1, BUCKET_LIFECYCLE: 1,
+        BUCKET_POLICY: 1,
         "wso2:cluster:Cluster": 1, "wso2:cluster:Network": 1, "wso2:cluster:SecurityGroups": 1,
         "wso2:cluster:Identity": 1, "wso2:cluster:Secrets": 1, "wso2:cluster:Database": 1,
-        "wso2:cluster:LoadBalancer": 1, "wso2:cluster:Node": workers + 1,
+        "wso2:cluster:LoadBalancer": 1, "wso2:cluster:LogBucket": 1, "wso2:cluster:Node": workers + 1,
     })
     if stack_name == "dev":  # selfSignedCertificate: true
         counts.update({TLS_KEY: 1, TLS_CERT: 1, ACM_CERT: 1})
@@ -185,3 +198,30 @@ def test_private_subnets_route_through_nat_per_az_in_prod():
     assert len(private_routes) == 3 and {r.inputs["natGatewayId"] for r in private_routes} == nat_ids
     public_routes = [r for r in inventory.of_type(ROUTE) if "gatewayId" in r.inputs]
     assert [r.inputs["gatewayId"] for r in public_routes] == [inventory.of_type(IGW)[0].id]
+
+
+@pytest.mark.parametrize("stack_name", STACKS)
+def test_new_vpc_logs_all_traffic_to_cloudwatch_through_a_least_privilege_role(stack_name):
+    """FSBP EC2.6: a flow log of the stack's VPC, kept a year, written through its own role."""
+    inventory = stack(stack_name)
+    (vpc,), (flow_log,), (log_group,) = inventory.of_type(VPC), inventory.of_type(FLOW_LOG), inventory.of_type(LOG_GROUP)
+    assert log_group.inputs["retentionInDays"] == 365
+    role = named(inventory, ROLE, "-flow-logs-role")
+    assert flow_log.inputs["vpcId"] == vpc.id
+    assert (flow_log.inputs["trafficType"], flow_log.inputs["logDestinationType"]) == ("ALL", "cloud-watch-logs")
+    assert flow_log.inputs["logDestination"] == log_group.outputs["arn"]
+    assert flow_log.inputs["iamRoleArn"] == role.outputs["arn"]
+    assert json.loads(role.inputs["assumeRolePolicy"])["Statement"] == [{
+        "Effect": "Allow", "Principal": {"Service": "vpc-flow-logs.amazonaws.com"}, "Action": "sts:AssumeRole",
+        "Condition": {"StringEquals": {"aws:SourceAccount": "123456789012"}}}]
+    policy = named(inventory, ROLE_POLICY, "-flow-logs-policy")
+    assert policy.inputs["role"] == role.id
+    arn = log_group.outputs["arn"]
+    assert json.loads(policy.inputs["policy"])["Statement"] == [{
+        "Sid": "DeliverFlowLogs", "Effect": "Allow",
+        "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogGroups", "logs:DescribeLogStreams"],
+        "Resource": [arn, f"{arn}:*"]}]
+    # no other policy reaches the flow-log role
+    assert [a for a in inventory.of_type(ROLE_ATTACHMENT) if a.inputs["role"] == role.outputs["name"]] == []
+    # AWS checks the role's permission when the flow log is created
+    assert policy.urn in flow_log.dependencies

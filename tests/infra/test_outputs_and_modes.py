@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from tests.infra.support import (
-    ALB, DB_SUBNET_GROUP, DEFAULT_SG, EIP, IGW, INSTANCE, NAT, RDS, ROUTE, ROUTE_TABLE, RTA, SG, SUBNET, VPC, ZONE,
-    by_id, eni_of, node_json, nodes, stack,
+    ALB, DB_SUBNET_GROUP, DEFAULT_SG, EIP, FLOW_LOG, IGW, INSTANCE, LOG_GROUP, NAT, RDS, ROLE, ROUTE, ROUTE_TABLE, RTA,
+    SG, SUBNET, VPC, ZONE, by_id, eni_of, node_json, nodes, stack,
 )
 from verify.outputs import parse_outputs
 
@@ -53,8 +53,10 @@ def test_outputs_are_the_contract_with_the_right_values(stack_name, workers):
     assert type(out["clusterPort"]) is int
     assert (out["discoveryTagKey"], out["discoveryTagValue"]) == ("wso2:cluster", f"wso2-cluster-{stack_name}")
     assert all(i.inputs["tags"]["wso2:cluster"] == f"wso2-cluster-{stack_name}" for i in found.values())
-    assert set(out["targetGroupArns"]) == {"workersHttp", "workersHttps", "managerHttps"}
-    assert len(set(out["targetGroupArns"].values())) == 3
+    # the workers' HTTP group only where HTTP is forwarded to the workers (dev)
+    groups = {"workersHttp", "workersHttps", "managerHttps"} if http else {"workersHttps", "managerHttps"}
+    assert set(out["targetGroupArns"]) == groups
+    assert len(set(out["targetGroupArns"].values())) == len(groups)
     # the contract checker of `verify` accepts them
     parsed = parse_outputs(out)
     assert [n.private_ip for n in parsed.nodes()] == [out["managerPrivateIp"], *out["workerPrivateIps"]]
@@ -73,8 +75,10 @@ PRIVATE = ["subnet-0bbbbbbbbbbbbbbb1", "subnet-0bbbbbbbbbbbbbbb2", "subnet-0bbbb
 @pytest.mark.parametrize("stack_name", ["dev", "prod"])
 def test_existing_vpc_creates_no_network_and_uses_the_given_subnets(stack_name):
     inventory = stack(stack_name, workerCount=5, **EXISTING)
-    for type_token in (VPC, SUBNET, NAT, EIP, IGW, ROUTE_TABLE, ROUTE, RTA, DEFAULT_SG):
+    # ... nor flow logs: an existing VPC's owner governs them
+    for type_token in (VPC, SUBNET, NAT, EIP, IGW, ROUTE_TABLE, ROUTE, RTA, DEFAULT_SG, FLOW_LOG, LOG_GROUP):
         assert inventory.of_type(type_token) == [], type_token
+    assert not any(r.name.endswith("-flow-logs-role") for r in inventory.of_type(ROLE))
     found = nodes(inventory)
     assert len(found) == 6
     for name, instance in found.items():

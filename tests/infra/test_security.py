@@ -13,9 +13,9 @@ from components.database import Database
 from components.node import Node
 from offline.engine import Inventory
 from tests.infra.support import (
-    ACCESS_KEY, ALB, EGRESS, ENI, INGRESS, INSTANCE, RANDOM_PASSWORD, RDS, RECORD, ROLE, ROLE_ATTACHMENT,
-    ROLE_POLICY, SECRET, SECRET_VERSION, SG, TG_ATTACHMENT, USER, USER_POLICY, build, node_json, stack,
-    user_data_text,
+    ACCESS_KEY, ALB, BUCKET, BUCKET_POLICY, EGRESS, ENI, GROUP, GROUP_MEMBERSHIP, GROUP_POLICY, INGRESS, INSTANCE,
+    RANDOM_PASSWORD, RDS, RECORD, ROLE, ROLE_ATTACHMENT, ROLE_POLICY, SECRET, SECRET_VERSION, SG, TG_ATTACHMENT,
+    USER, build, named, node_json, stack, user_data_text,
 )
 
 ANYWHERE = "0.0.0.0/0"
@@ -42,14 +42,15 @@ def rule_graph(inventory: Inventory) -> set[tuple]:
 
 
 def expected_graph(cidrs, http, https, cluster) -> set[tuple]:
+    """`http` is the product's HTTP port when the ALB forwards HTTP to the workers, else None."""
     def tcp(group, direction, port, peer):
         return (group, direction, "tcp", port, port, peer)
 
+    forwarded_http = set() if http is None else {tcp("alb", "out", http, "nodes"), tcp("nodes", "in", http, "alb")}
     return {
         *(tcp("alb", "in", port, cidr) for cidr in cidrs for port in (80, 443)),
-        tcp("alb", "out", http, "nodes"),
+        *forwarded_http,
         tcp("alb", "out", https, "nodes"),
-        tcp("nodes", "in", http, "alb"),
         tcp("nodes", "in", https, "alb"),
         tcp("nodes", "in", cluster, "nodes"),
         tcp("nodes", "out", 443, ANYWHERE),
@@ -65,13 +66,27 @@ def test_security_group_rules_are_exactly_the_designed_graph(stack_name):
     rules = len(inventory.of_type(INGRESS)) + len(inventory.of_type(EGRESS))
     graph = rule_graph(inventory)
     assert len(graph) == rules  # no duplicate rules
-    assert graph == expected_graph([ANYWHERE], 9763, 9443, 5701)
+    # dev forwards HTTP to the workers on 9763; prod redirects it, so 9763 stays closed
+    http = {"dev": 9763, "prod": None}[stack_name]
+    assert graph == expected_graph([ANYWHERE], http, 9443, 5701)
 
 
 def test_rules_follow_client_cidrs_port_offset_and_cluster_port():
     inventory = stack("dev", allowedClientCidrs='["203.0.113.0/24", "198.51.100.0/24"]', portOffset=10,
                       clusterPort=5710)
     assert rule_graph(inventory) == expected_graph(["203.0.113.0/24", "198.51.100.0/24"], 9773, 9453, 5710)
+
+
+@pytest.mark.parametrize("mode", ["forward", "redirect"])
+def test_product_http_port_is_open_between_alb_and_nodes_only_when_http_is_forwarded(mode):
+    inventory = stack("dev", httpMode=mode, portOffset=10)
+    graph = rule_graph(inventory)
+    http_rules = {rule for rule in graph if 9773 in rule[3:5]}
+    if mode == "forward":
+        assert http_rules == {("alb", "out", "tcp", 9773, 9773, "nodes"), ("nodes", "in", "tcp", 9773, 9773, "alb")}
+    else:
+        assert http_rules == set()
+    assert graph == expected_graph([ANYWHERE], 9773 if mode == "forward" else None, 9453, 5701)
 
 
 def test_svn_over_http_opens_port_80_to_the_nodes_only():
@@ -96,9 +111,9 @@ def test_groups_have_descriptions_and_sit_where_they_belong(stack_name):
 
 def slow_dependencies(inventory: Inventory) -> list[tuple[str, str]]:
     """(instance, slow resource) for every instance that depends, directly or through others, on
-    the RDS instance or the load balancer."""
-    slow = inventory.of_type(RDS) + inventory.of_type(ALB)
-    assert len(slow) == 2
+    the RDS instance, the load balancer or the access-log bucket (and its policy)."""
+    assert len(inventory.of_type(RDS)) == 1 and len(inventory.of_type(ALB)) == 1
+    slow = inventory.of_type(RDS) + inventory.of_type(ALB) + inventory.of_type(BUCKET) + inventory.of_type(BUCKET_POLICY)
     return [(i.name, s.name) for i in inventory.of_type(INSTANCE) for s in slow if inventory.depends_on(i, s.urn)]
 
 
@@ -106,7 +121,7 @@ def slow_dependencies(inventory: Inventory) -> list[tuple[str, str]]:
 @pytest.mark.parametrize("scheme", ["aws", "wka"])
 def test_no_instance_depends_on_the_database_or_the_load_balancer(stack_name, scheme):
     inventory = stack(stack_name, membershipScheme=scheme)
-    assert inventory.of_type(INSTANCE)
+    assert inventory.of_type(INSTANCE) and len(inventory.of_type(BUCKET)) == 1
     assert slow_dependencies(inventory) == []
     # depends_on does see real edges: the alias needs RDS, the attachments need the instances
     rds = inventory.of_type(RDS)[0]
@@ -144,12 +159,14 @@ def policy(resource) -> dict:
 
 def test_instance_role_reads_only_its_secrets_and_artifacts():
     inventory = stack("dev")
-    role = inventory.of_type(ROLE)[0]
+    role = named(inventory, ROLE, "-node-role")
     assert json.loads(role.inputs["assumeRolePolicy"])["Statement"] == [
         {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]
-    assert [a.inputs["policyArn"] for a in inventory.of_type(ROLE_ATTACHMENT)] == [
+    assert [a.inputs["policyArn"] for a in inventory.of_type(ROLE_ATTACHMENT) if a.inputs["role"] == role.outputs["name"]] == [
         "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"]
-    statements = {s["Sid"]: s for s in policy(inventory.of_type(ROLE_POLICY)[0])["Statement"]}
+    node_policy = named(inventory, ROLE_POLICY, "-node-policy")
+    assert node_policy.inputs["role"] == role.id
+    statements = {s["Sid"]: s for s in policy(node_policy)["Statement"]}
     assert set(statements) == {"ReadStackSecrets", "ReadArtifacts"}
     assert statements["ReadStackSecrets"]["Action"] == "secretsmanager:GetSecretValue"
     assert sorted(statements["ReadStackSecrets"]["Resource"]) == sorted(s.outputs["arn"] for s in inventory.of_type(SECRET))
@@ -158,13 +175,20 @@ def test_instance_role_reads_only_its_secrets_and_artifacts():
                                            "Resource": ["arn:aws:s3:::example-wso2-artifacts/wso2as-5.3.0.zip"]}
 
 
-def test_discovery_user_may_only_describe_instances():
+def test_discovery_user_may_only_describe_instances_through_its_group():
     inventory = stack("dev")
     (user,) = inventory.of_type(USER)
-    (user_policy,) = inventory.of_type(USER_POLICY)
-    assert user_policy.inputs["user"] == user.outputs["name"]
-    assert policy(user_policy)["Statement"] == [
+    # FSBP IAM.2: no policy attached to the user; the permission comes from its one group
+    assert [r.type for r in inventory.resources if r.type.startswith(("aws:iam/userPolicy", "aws:iam/policyAttachment"))] == []
+    (group,), (group_policy,), (membership,) = (
+        inventory.of_type(GROUP), inventory.of_type(GROUP_POLICY), inventory.of_type(GROUP_MEMBERSHIP))
+    assert group_policy.inputs["group"] == group.outputs["name"]
+    assert policy(group_policy)["Statement"] == [
         {"Sid": "ClusterDiscovery", "Effect": "Allow", "Action": "ec2:DescribeInstances", "Resource": "*"}]
+    assert (membership.inputs["user"], membership.inputs["groups"]) == (user.outputs["name"], [group.outputs["name"]])
+    # nodes boot only once the key may discover (policy and membership exist)
+    for instance in inventory.of_type(INSTANCE):
+        assert inventory.depends_on(instance, group_policy.urn) and inventory.depends_on(instance, membership.urn)
     (key,) = inventory.of_type(ACCESS_KEY)
     stored = {v.inputs["secretString"] for v in inventory.of_type(SECRET_VERSION)}
     assert {key.outputs["id"], key.outputs["secret"]} <= stored
@@ -173,11 +197,12 @@ def test_discovery_user_may_only_describe_instances():
 def test_instance_role_discovery_needs_no_user():
     inventory = stack("dev", discoveryCredentials="instanceRole")
     assert inventory.of_type(USER) == [] and inventory.of_type(ACCESS_KEY) == []
-    statements = {s["Sid"]: s for s in policy(inventory.of_type(ROLE_POLICY)[0])["Statement"]}
+    assert inventory.of_type(GROUP) == [] and inventory.of_type(GROUP_POLICY) == []
+    statements = {s["Sid"]: s for s in policy(named(inventory, ROLE_POLICY, "-node-policy"))["Statement"]}
     assert statements["ClusterDiscovery"] == {"Sid": "ClusterDiscovery", "Effect": "Allow",
                                               "Action": "ec2:DescribeInstances", "Resource": "*"}
     assert len(statements["ReadStackSecrets"]["Resource"]) == 1  # the database password only
-    role_name = inventory.of_type(ROLE)[0].outputs["name"]
+    role_name = named(inventory, ROLE, "-node-role").outputs["name"]
     for instance in inventory.of_type(INSTANCE):
         discovery = node_json(instance)["cluster"]["aws"]
         assert (discovery["credentials"], discovery["iamRole"]) == ("instanceRole", role_name)

@@ -42,6 +42,19 @@ def test_healthy_cluster_passes(cluster, run_verify):
     assert run.lines[-1] == "RESULT: PASS - all 30 checks passed"
 
 
+def test_healthy_redirect_mode_cluster_passes_without_a_workers_http_group():
+    """httpMode redirect: no workersHttp group, no serviceUrlHttp; the other groups are all checked."""
+    with mock_aws():
+        ec2, elbv2, rds = (boto3.client(s, region_name=REGION) for s in ("ec2", "elbv2", "rds"))
+        outputs = build_cluster(ec2, elbv2, rds, forward_http=False)
+        assert set(outputs["targetGroupArns"]) == {"workersHttps", "managerHttps"}
+        results = list(check_target_groups(elbv2, parse_outputs(outputs)))
+    assert [(r.name.rsplit(" (", 1)[0], r.ok) for r in results] == [
+        ("target group workersHttps worker-1", True), ("target group workersHttps worker-2", True),
+        ("target group managerHttps manager", True),
+    ]
+
+
 def test_progress_headers_precede_their_checks(cluster, run_verify):
     lines = run_verify(cluster.outputs).lines
     headers = [i for i, line in enumerate(lines) if line.startswith("-- checking")]
@@ -376,25 +389,34 @@ def test_status_checks_not_ok_fail_with_the_reason(static_outputs, statuses, exp
     assert [name for name, r in results.items() if not r.ok] == [f"manager ({manager}) status checks"]
 
 
-@pytest.mark.parametrize("redirects", [True, False], ids=["http-redirects", "http-forwards"])
-def test_idle_workers_http_group_is_expected_only_when_http_redirects(static_outputs, redirects):
-    """In redirect mode no listener uses workersHttp, so AWS says Target.NotInUse (moto never does: stubbed)."""
-    if redirects:
+@pytest.mark.parametrize("mode", ["forward", "redirect", "stale-redirect"])
+def test_unused_targets_fail_in_every_group_in_every_http_mode(static_outputs, mode):
+    """AWS says unused / Target.NotInUse when no listener forwards to a group (moto never does:
+    stubbed). The stack makes no idle group (workersHttp exists only when HTTP is forwarded), so
+    an unused target is a failure wherever it shows up: in redirect mode workersHttp is not asked,
+    and a stack still carrying it from before (stale-redirect: no serviceUrlHttp) fails on it."""
+    keys = ["workersHttp", "workersHttps", "managerHttps"]
+    if mode != "forward":  # the outputs of an httpMode=redirect stack
         del static_outputs["serviceUrlHttp"]
+    if mode == "redirect":
+        del static_outputs["targetGroupArns"]["workersHttp"]
+        keys.remove("workersHttp")
     outputs = parse_outputs(static_outputs)
     arns = static_outputs["targetGroupArns"]
     not_in_use = {"State": "unused", "Reason": "Target.NotInUse",
                   "Description": "Target group is not configured to receive traffic from the load balancer"}
     elbv2 = boto3.client("elbv2", region_name=REGION)
     with Stubber(elbv2) as stub:
-        for key, ip in (("workersHttp", "10.20.1.20"), ("workersHttps", "10.20.1.20"), ("managerHttps", "10.20.1.10")):
-            # the same NotInUse answer for every group: only workersHttp may be idle, and only when redirecting
+        for key in keys:  # exactly these calls, in this order: nothing else is asked
             stub.add_response(
                 "describe_target_health",
-                {"TargetHealthDescriptions": [{"Target": {"Id": ip, "Port": 9443}, "TargetHealth": not_in_use}]},
+                {"TargetHealthDescriptions": [{"Target": {"Id": "10.20.1.20", "Port": 9443}, "TargetHealth": not_in_use}]},
                 {"TargetGroupArn": arns[key]},
             )
         results = {r.name.split(" ")[2]: r for r in check_target_groups(elbv2, outputs)}
-    assert results["workersHttp"].ok is redirects
-    assert "Target.NotInUse" in results["workersHttp"].detail
-    assert results["workersHttps"].ok is False and results["managerHttps"].ok is False
+        stub.assert_no_pending_responses()
+    assert sorted(results) == sorted(keys)
+    for key in keys:
+        assert results[key].ok is False, key
+        assert results[key].detail == ("unused: Target.NotInUse - Target group is not configured to receive "
+                                       "traffic from the load balancer")

@@ -62,6 +62,32 @@ def test_service_url_http_may_be_absent(static_outputs):
     assert parse_outputs(static_outputs).service_url_http is None
 
 
+def test_redirect_mode_outputs_need_no_workers_http_group(static_outputs):
+    """httpMode redirect: neither serviceUrlHttp nor targetGroupArns.workersHttp is an output."""
+    del static_outputs["serviceUrlHttp"], static_outputs["targetGroupArns"]["workersHttp"]
+    parsed = parse_outputs(static_outputs)
+    assert parsed.service_url_http is None
+    assert set(parsed.target_group_arns) == {"workersHttps", "managerHttps"}
+
+
+def test_served_http_needs_the_workers_http_group(static_outputs, run_verify):
+    """serviceUrlHttp (forward mode) without its target group would leave HTTP unchecked."""
+    del static_outputs["targetGroupArns"]["workersHttp"]
+    run = run_verify(static_outputs)
+    assert run.code == 2
+    assert one_line(run) == "error: stack outputs missing key(s): targetGroupArns.workersHttp"
+
+
+@pytest.mark.parametrize("key", ["workersHttps", "managerHttps"])
+def test_https_target_groups_are_always_required(static_outputs, key):
+    from verify.outputs import OutputsError
+
+    del static_outputs["serviceUrlHttp"], static_outputs["targetGroupArns"]["workersHttp"]
+    del static_outputs["targetGroupArns"][key]
+    with pytest.raises(OutputsError, match=f"missing key\\(s\\): targetGroupArns.{key}$"):
+        parse_outputs(static_outputs)
+
+
 def test_missing_target_group_key_is_named(static_outputs, run_verify):
     del static_outputs["targetGroupArns"]["managerHttps"]
     run = run_verify(static_outputs)

@@ -16,8 +16,12 @@ AMI = "ami-12c6146b"  # one of moto's built-in AMIs
 
 
 
-def build_cluster(ec2: Any, elbv2: Any, rds: Any, region: str = REGION, workers: int = 2) -> dict:
-    """A healthy cluster as the Pulumi program builds it; returns its stack outputs."""
+def build_cluster(ec2: Any, elbv2: Any, rds: Any, region: str = REGION, workers: int = 2,
+                  forward_http: bool = True) -> dict:
+    """A healthy cluster as the Pulumi program builds it; returns its stack outputs.
+
+    forward_http=False is httpMode redirect: no workersHttp group and no serviceUrlHttp output.
+    """
     vpc = ec2.create_vpc(CidrBlock="10.20.0.0/16")["Vpc"]["VpcId"]
     subnets = [
         ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.20.{i}.0/24", AvailabilityZone=f"{region}{az}")["Subnet"]["SubnetId"]
@@ -65,7 +69,7 @@ def build_cluster(ec2: Any, elbv2: Any, rds: Any, region: str = REGION, workers:
         return arn
 
     arns = {
-        "workersHttp": target_group("as-workers-http", "HTTP", 9763, worker_ids),
+        **({"workersHttp": target_group("as-workers-http", "HTTP", 9763, worker_ids)} if forward_http else {}),
         "workersHttps": target_group("as-workers-https", "HTTPS", 9443, worker_ids),
         "managerHttps": target_group("as-manager-https", "HTTPS", 9443, [manager_id]),
     }
@@ -84,7 +88,7 @@ def build_cluster(ec2: Any, elbv2: Any, rds: Any, region: str = REGION, workers:
         DBSubnetGroupName="wso2-as-db",
     )
     lb_dns = "wso2-as-123456.us-east-1.elb.amazonaws.com"
-    return {
+    outputs = {
         "region": region,
         "managerInstanceId": manager_id,
         "managerPrivateIp": manager_ip,
@@ -99,8 +103,10 @@ def build_cluster(ec2: Any, elbv2: Any, rds: Any, region: str = REGION, workers:
         "targetGroupArns": arns,
         "databaseInstanceId": DB_ID,
         "serviceUrlHttps": "https://as.example.com/",
-        "serviceUrlHttp": "http://as.example.com/",
         "managementConsoleUrl": "https://mgt.as.example.com/carbon/",
         "loadBalancerDnsName": lb_dns,
         "vpcId": vpc,
     }
+    if forward_http:
+        outputs["serviceUrlHttp"] = "http://as.example.com/"
+    return outputs
