@@ -28,6 +28,10 @@ EC2_USER_DATA_LIMIT = 16384
 WORKER_COUNTS = (2, 10, 50)
 
 
+def _node_name(instance) -> str:
+    return instance.inputs["tags"]["Name"]
+
+
 def timed_runs(stack: str, workers: int, runs: int) -> tuple[float, Inventory]:
     seconds = []
     inventory = None
@@ -62,7 +66,7 @@ def user_data_sizes(inventory: Inventory) -> list[str]:
         payload = base64.b64decode(b64)
         raw = gzip.decompress(payload) if payload[:2] == b"\x1f\x8b" else payload
         rows.append(
-            f"| {resource.name} | {len(raw)} | {len(payload)} | {len(b64)} | "
+            f"| {_node_name(resource)} | {len(raw)} | {len(payload)} | {len(b64)} | "
             f"{100 * len(payload) / EC2_USER_DATA_LIMIT:.1f} |"
         )
     return rows
@@ -73,7 +77,7 @@ def critical_path(inventory: Inventory) -> list[str]:
     rows = ["| to | modelled seconds | chain (creation seconds) |", "| --- | ---: | --- |"]
     for resource in sorted(inventory.of_type(INSTANCE), key=lambda r: r.name):
         chain = chains[resource.urn]
-        rows.append(f"| {resource.name} | {chain.seconds:.0f} | {chain.describe()} |")
+        rows.append(f"| {_node_name(resource)} | {chain.seconds:.0f} | {chain.describe()} |")
     whole = overall(inventory)
     rows.append(f"| **whole stack** ({whole.resources[-1].name}) | {whole.seconds:.0f} | {whole.describe()} |")
     return rows
@@ -107,7 +111,12 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"Machine: {platform.machine()}, {platform.system()} {platform.release()}, "
           f"Python {platform.python_version()}, {platform.processor() or 'cpu n/a'}")
-    print(f"Creation-time model (seconds): {CREATE_SECONDS}; any other AWS resource {DEFAULT_SECONDS}")
+    print("\nCreation-time model of the critical path (assumed, not measured):\n")
+    print("| resource type | seconds | source |\n| --- | ---: | --- |")
+    for type_token, (seconds, source) in CREATE_SECONDS.items():
+        print(f"| `{type_token}` | {seconds:.0f} | {source} |")
+    print(f"| any other AWS resource | {DEFAULT_SECONDS:.0f} | a control-plane API call |")
+    print("| random, tls | 0 | computed by the provider, no cloud call |")
     for stack in args.stacks:
         print(f"\n## Stack `{stack}`\n")
         print("### 1. Program evaluation time under mocks\n")

@@ -13,32 +13,26 @@ from functools import lru_cache
 
 from offline.engine import DeclaredResource, Inventory
 
-# Typical time for `pulumi up` to create one resource of a type, in seconds. These are assumed
-# figures, not measurements here (there is no AWS account): RDS from DESIGN.md ("5–15 minutes",
-# midpoint); ALB, NAT gateway, EC2 and Route 53 from AWS documentation (an ALB and a NAT gateway
-# take a few minutes to become active/available, EC2 reaches `running` in under a minute,
-# Route 53 changes take up to 60 s to reach INSYNC); control-plane-only API calls (IAM, security
-# groups, subnets, secrets, target groups) return in seconds.
-CREATE_SECONDS: dict[str, float] = {
-    "aws:rds/instance:Instance": 600,
-    "aws:lb/loadBalancer:LoadBalancer": 180,
-    "aws:ec2/natGateway:NatGateway": 120,
-    "aws:ec2/instance:Instance": 45,
-    "aws:route53/zone:Zone": 45,
-    "aws:route53/record:Record": 45,
-    "aws:iam/instanceProfile:InstanceProfile": 10,
-    "aws:ec2/vpc:Vpc": 5,
-    "aws:ec2/eip:Eip": 3,
-    "aws:acm/certificate:Certificate": 3,
+# Typical time for `pulumi up` to create one resource of a type, in seconds, and where the figure
+# comes from. These are assumed figures, not measurements (there is no AWS account here).
+CREATE_SECONDS: dict[str, tuple[float, str]] = {
+    "aws:rds/instance:Instance": (600, "DESIGN.md: RDS takes 5-15 minutes to create (midpoint)"),
+    "aws:lb/loadBalancer:LoadBalancer": (180, "AWS ELB docs: a new ALB is `provisioning` for a few minutes before `active`"),
+    "aws:ec2/natGateway:NatGateway": (120, "AWS VPC docs: a NAT gateway is `pending` for a few minutes before `available`"),
+    "aws:ec2/instance:Instance": (45, "EC2 reaches `running` (what the provider waits for) in under a minute"),
+    "aws:route53/zone:Zone": (45, "Route 53 API: changes reach INSYNC within 60 s; the provider waits for it"),
+    "aws:route53/record:Record": (45, "as for the zone"),
+    "aws:iam/instanceProfile:InstanceProfile": (10, "the provider waits out IAM's eventual consistency"),
+    "aws:ec2/vpc:Vpc": (5, "control-plane call plus the provider's wait for `available`"),
 }
-DEFAULT_SECONDS = 3.0  # any other AWS API resource
+DEFAULT_SECONDS = 3.0  # any other AWS resource: a control-plane API call that returns in seconds
 FREE = ("random:", "tls:", "pulumi:")  # computed locally by a provider: no cloud call
 
 
 def create_seconds(resource: DeclaredResource) -> float:
     if not resource.custom or resource.type.startswith(FREE):
         return 0.0
-    return CREATE_SECONDS.get(resource.type, DEFAULT_SECONDS)
+    return CREATE_SECONDS.get(resource.type, (DEFAULT_SECONDS, ""))[0]
 
 
 @dataclass(frozen=True)
@@ -48,6 +42,7 @@ class Chain:
 
     def describe(self) -> str:
         return " -> ".join(f"{r.name} ({create_seconds(r):.0f}s)" for r in self.resources if create_seconds(r) > 0)
+
 
 
 def longest_chains(inventory: Inventory) -> dict[str, Chain]:

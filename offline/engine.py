@@ -101,7 +101,7 @@ class AwsMocks(pulumi.runtime.Mocks):
     def __init__(self, region: str = "eu-west-1"):
         self.region = region
         self._subnet_cidrs: dict[str, str] = {}
-        self._next_host: dict[str, int] = {}
+        self._taken: dict[str, set] = {}
         self._eni_ips: dict[str, str] = {}
 
     def _hex(self, *parts: str, n: int = 17) -> str:
@@ -112,13 +112,19 @@ class AwsMocks(pulumi.runtime.Mocks):
         account = "" if service == "route53" else ACCOUNT_ID
         return f"arn:aws:{service}:{region}:{account}:{resource}"
 
-    def _allocate_ip(self, subnet_id: str, requested: Optional[str]) -> str:
+    def _allocate_ip(self, subnet_id: str, eni_name: str, requested: Optional[str]) -> str:
+        """A free address of the subnet picked from the ENI's name, so that an ENI keeps its IP
+        whatever order the program registers ENIs in (as a real ENI keeps its IP)."""
         if requested:
             return requested
-        cidr = self._subnet_cidrs.get(subnet_id, "10.99.0.0/24")
-        host = self._next_host.get(subnet_id, 10)  # AWS reserves .0-.3; start clear of them
-        self._next_host[subnet_id] = host + 1
-        return str(ipaddress.IPv4Network(cidr)[host])
+        network = ipaddress.IPv4Network(self._subnet_cidrs.get(subnet_id, "10.99.0.0/24"))
+        usable = network.num_addresses - 5  # AWS reserves the first four and the last address
+        taken = self._taken.setdefault(subnet_id, set())
+        offset = int(self._hex(eni_name, n=8), 16) % usable
+        while network[4 + offset] in taken:
+            offset = (offset + 1) % usable
+        taken.add(network[4 + offset])
+        return str(network[4 + offset])
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[Optional[str], dict]:
         t, name, inputs = args.typ, args.name, dict(args.inputs)
@@ -134,7 +140,7 @@ class AwsMocks(pulumi.runtime.Mocks):
             out["arn"] = self._arn("ec2", f"subnet/{rid}")
         elif t == "aws:ec2/networkInterface:NetworkInterface":
             rid = f"eni-{h}"
-            ip = self._allocate_ip(inputs["subnetId"], inputs.get("privateIp"))
+            ip = self._allocate_ip(inputs["subnetId"], name, inputs.get("privateIp"))
             self._eni_ips[rid] = ip
             out.update(privateIp=ip, privateIps=[ip], arn=self._arn("ec2", f"network-interface/{rid}"))
         elif t == "aws:ec2/instance:Instance":
