@@ -78,11 +78,17 @@ def check_http(outputs: StackOutputs, timeout: float, insecure: bool = False) ->
     service = lambda status: 200 <= status < 400  # noqa: E731
     if outputs.service_url_http:
         yield _probe("http service", outputs.service_url_http, timeout, insecure, service)
-    yield _probe("https service", outputs.service_url_https, timeout, insecure, service)
-    yield _probe(
-        "management console",
-        console_login_url(outputs.management_console_url),
-        timeout,
-        insecure,
-        lambda status: status == 200,
-    )
+    if outputs.service_url_https is None:
+        yield CheckResult("https service", False, "no serviceUrlHttps output to probe")
+    else:
+        yield _probe("https service", outputs.service_url_https, timeout, insecure, service)
+    if outputs.management_console_url is None:
+        yield CheckResult("management console", False, "no managementConsoleUrl output to probe")
+    else:
+        yield _probe(
+            "management console",
+            console_login_url(outputs.management_console_url),
+            timeout,
+            insecure,
+            lambda status: status == 200,
+        )

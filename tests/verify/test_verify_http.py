@@ -237,3 +237,14 @@ def test_insecure_flag_reaches_the_probes(cluster, run_verify, site, self_signed
     assert run_verify(outputs, http=True).code == 1
     run = run_verify(outputs, "--insecure", http=True)
     assert run.code == 0, run.out
+
+
+def test_missing_urls_fail_the_probes_they_feed(static_outputs):
+    outputs = dict(static_outputs)
+    del outputs["serviceUrlHttp"], outputs["serviceUrlHttps"], outputs["managementConsoleUrl"]
+    outputs["targetGroupArns"] = {k: v for k, v in outputs["targetGroupArns"].items() if k != "workersHttp"}
+    results = list(check_http(parse_outputs(outputs), timeout=1))  # nothing left to connect to
+    assert [(r.name, r.ok, r.detail) for r in results] == [
+        ("https service", False, "no serviceUrlHttps output to probe"),
+        ("management console", False, "no managementConsoleUrl output to probe"),
+    ]

@@ -25,7 +25,7 @@ def test_contract_keys_are_the_documented_ones():
         "region", "managerInstanceId", "managerPrivateIp", "workerInstanceIds", "workerPrivateIps",
         "nodeSecurityGroupId", "nodeSecurityGroupName", "databaseSecurityGroupId", "clusterPort",
         "discoveryTagKey", "discoveryTagValue", "targetGroupArns", "databaseInstanceId", "serviceUrlHttp",
-        "serviceUrlHttps", "managementConsoleUrl", "loadBalancerDnsName", "vpcId",
+        "serviceUrlHttps", "managementConsoleUrl",
     ])
 
 
@@ -46,13 +46,13 @@ def test_missing_key_is_exit_2_with_one_line_naming_it(static_outputs, run_verif
 
 
 def test_several_missing_and_ill_typed_keys_share_one_line(static_outputs, run_verify):
-    del static_outputs["vpcId"], static_outputs["region"]
+    del static_outputs["databaseInstanceId"], static_outputs["region"]
     static_outputs["clusterPort"] = "5701"
     static_outputs["workerInstanceIds"] = ["i-1", 7]
     run = run_verify(static_outputs)
     assert run.code == 2
     line = one_line(run)
-    assert line.startswith("error: stack outputs missing key(s): region, vpcId; invalid: ")
+    assert line.startswith("error: stack outputs missing key(s): region, databaseInstanceId; invalid: ")
     assert "clusterPort: Input should be a valid integer (got str '5701')" in line
     assert "workerInstanceIds.1: Input should be a valid string (got int 7)" in line
 
@@ -190,11 +190,11 @@ def test_reads_outputs_from_pulumi_with_the_stack(cluster, fake_pulumi, capsys):
 
 
 def test_without_stack_pulumi_uses_the_selected_stack(static_outputs, fake_pulumi, capsys):
-    del static_outputs["vpcId"]
+    del static_outputs["nodeSecurityGroupId"]
     argv = fake_pulumi(stdout=json.dumps(static_outputs))
     assert main(["--no-http"]) == 2
     assert argv() == ["stack", "output", "--json", "--show-secrets=false"]
-    assert capsys.readouterr().err.strip() == "error: stack outputs missing key(s): vpcId"
+    assert capsys.readouterr().err.strip() == "error: stack outputs missing key(s): nodeSecurityGroupId"
 
 
 def test_failing_pulumi_is_exit_2_with_its_error(fake_pulumi, capsys):
