@@ -120,6 +120,7 @@ class WSO2Cluster(pulumi.ComponentResource):
                 security_group_id=groups.node.id,
                 instance_type=instance_type,
                 ami=ami,
+                ignore_ami_changes=config.ami_id is None,
                 root_volume_size_gb=config.root_volume_size_gb,
                 instance_profile=identity.instance_profile.name,
                 tags={

@@ -96,6 +96,9 @@ class NodeArgs:
     root_volume_size_gb: int
     instance_profile: pulumi.Input[str]
     tags: Mapping[str, str]  # Name, wso2:role, the discovery tag and the stack's extra tags
+    # With the "latest Amazon Linux 2023" AMI, a newer release must not replace running nodes
+    # at the next `pulumi up` (all at once); new nodes take it. A pinned amiId rolls them.
+    ignore_ami_changes: bool = False
     # Resources the node must not boot before (its permissions, the secret values it reads).
     boot_dependencies: Sequence[pulumi.Resource] = field(default_factory=list)
 
@@ -154,6 +157,7 @@ class Node(pulumi.ComponentResource):
                 # The replacement cannot attach the ENI while the old instance holds it.
                 delete_before_replace=True,
                 depends_on=list(args.boot_dependencies),
+                ignore_changes=["ami"] if args.ignore_ami_changes else None,
             ),
         )
         self.register_outputs(

@@ -155,9 +155,15 @@ def test_instances_are_hardened(stack_name):
         assert inputs["ami"] == "ami-0a1b2c3d4e5f60718"
 
 
-def test_a_pinned_ami_is_used_as_is():
+def test_a_pinned_ami_is_used_as_is_and_rolls_the_nodes_when_changed():
     inventory = stack("dev", amiId="ami-0123456789abcdef0")
     assert {i.inputs["ami"] for i in inventory.of_type(INSTANCE)} == {"ami-0123456789abcdef0"}
+    assert all(i.options["ignoreChanges"] == [] for i in inventory.of_type(INSTANCE))
+
+
+def test_a_newer_latest_ami_does_not_replace_running_nodes():
+    instances = stack("dev").of_type(INSTANCE)
+    assert instances and all(i.options["ignoreChanges"] == ["ami"] for i in instances)
 
 
 @pytest.mark.parametrize("stack_name", STACKS)
