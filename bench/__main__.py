@@ -12,8 +12,6 @@ Prints a Markdown report for the dev and prod stacks:
 from __future__ import annotations
 
 import argparse
-import base64
-import gzip
 import platform
 import statistics
 import sys
@@ -23,8 +21,9 @@ from bench.critical_path import CREATE_SECONDS, DEFAULT_SECONDS, longest_chains,
 from bench.scale import INSTANCE, added_resources, changed_resources, user_data_by_node
 from offline.engine import Inventory
 from offline.program import run_stack
+from offline.unpack import unpack_user_data
+from userdata import EC2_USER_DATA_LIMIT
 
-EC2_USER_DATA_LIMIT = 16384
 WORKER_COUNTS = (2, 10, 50)
 
 
@@ -63,11 +62,11 @@ def user_data_sizes(inventory: Inventory) -> list[str]:
     ]
     for resource in sorted(inventory.of_type(INSTANCE), key=lambda r: r.name):
         b64 = resource.inputs["userDataBase64"]
-        payload = base64.b64decode(b64)
-        raw = gzip.decompress(payload) if payload[:2] == b"\x1f\x8b" else payload
+        unpacked = unpack_user_data(b64)
+        sent = len(unpacked.payload)
         rows.append(
-            f"| {_node_name(resource)} | {len(raw)} | {len(payload)} | {len(b64)} | "
-            f"{100 * len(payload) / EC2_USER_DATA_LIMIT:.1f} |"
+            f"| {_node_name(resource)} | {len(unpacked.cloud_config.encode())} | {sent} | {len(b64)} | "
+            f"{100 * sent / EC2_USER_DATA_LIMIT:.1f} |"
         )
     return rows
 

@@ -26,6 +26,7 @@ from offline.engine import DeclaredResource, Inventory
 from offline.program import run_stack
 from offline.stack_config import ROOT, StackFileError, load_stack_config
 from offline.unpack import UnpackedUserData, unpack_user_data
+from userdata import EC2_USER_DATA_LIMIT
 from userdata.settings import (
     SECRET_DB_PASSWORD,
     SECRET_DISCOVERY_ACCESS_KEY,
@@ -33,7 +34,6 @@ from userdata.settings import (
     SECRET_SVN_PASSWORD,
 )
 
-EC2_USER_DATA_LIMIT = 16384
 INSTANCE = "aws:ec2/instance:Instance"
 APPLY_CONFIG = "/opt/wso2-cluster/bin/apply-config"
 # Stand-ins for the values a node fetches from Secrets Manager at boot.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import runpy
 import sys
 from typing import Any, Mapping, Optional
@@ -10,7 +9,7 @@ from typing import Any, Mapping, Optional
 import pulumi
 
 from offline.engine import Inventory, run_program
-from offline.stack_config import ROOT, StackConfig, load_stack_config
+from offline.stack_config import ROOT, StackConfig, as_cli_string, load_stack_config
 
 MAIN = ROOT / "__main__.py"
 
@@ -31,12 +30,8 @@ def stack_values(stack: str, overrides: Optional[Mapping[str, Any]] = None) -> S
         if value is None:
             values.pop(key, None)
         else:
-            values[key] = value if isinstance(value, str) else _cli_string(value)
+            values[key] = value if isinstance(value, str) else as_cli_string(value)
     return StackConfig(loaded.project, stack, values, loaded.secret_keys, loaded.placeholders)
-
-
-def _cli_string(value: Any) -> str:
-    return json.dumps(value) if not isinstance(value, bool) else str(value).lower()
 
 
 def run_stack(

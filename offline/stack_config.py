@@ -30,7 +30,7 @@ class StackConfig:
     placeholders: tuple[str, ...]  # keys whose encrypted value was replaced offline
 
 
-def _as_cli_string(value: Any) -> str:
+def as_cli_string(value: Any) -> str:
     if value is None:  # `key:` with no value
         return ""
     if isinstance(value, bool):
@@ -71,11 +71,11 @@ def load_stack_config(stack: str, directory: Path = ROOT) -> StackConfig:
     for key, declaration in (project_file.get("config") or {}).items():
         if isinstance(declaration, dict) and ("type" in declaration or "default" in declaration or "value" in declaration):
             if "value" in declaration:
-                values[qualified(key)] = _as_cli_string(declaration["value"])
+                values[qualified(key)] = as_cli_string(declaration["value"])
             elif "default" in declaration:
-                values[qualified(key)] = _as_cli_string(declaration["default"])
+                values[qualified(key)] = as_cli_string(declaration["default"])
         else:
-            values[qualified(key)] = _as_cli_string(declaration)
+            values[qualified(key)] = as_cli_string(declaration)
 
     stack_file = _read_yaml(directory / f"Pulumi.{stack}.yaml")
     stack_values = stack_file.get("config") or {}
@@ -88,5 +88,5 @@ def load_stack_config(stack: str, directory: Path = ROOT) -> StackConfig:
             secret_keys.append(key)
             placeholders.append(key)
         else:
-            values[key] = _as_cli_string(value)
+            values[key] = as_cli_string(value)
     return StackConfig(project, stack, values, tuple(secret_keys), tuple(placeholders))

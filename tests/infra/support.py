@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import base64
-import gzip
 import json
 from functools import lru_cache
 from typing import Any, Mapping, Optional
 
-import yaml
 
 from offline.engine import DeclaredResource, Inventory
 from offline.program import run_stack
+from offline.unpack import unpack_user_data
 
 # type tokens
 VPC = "aws:ec2/vpc:Vpc"
@@ -88,19 +86,12 @@ def node_json(instance: DeclaredResource) -> dict:
 
 
 def user_data_text(instance: DeclaredResource) -> str:
-    return gzip.decompress(base64.b64decode(instance.inputs["userDataBase64"])).decode("utf-8")
+    return unpack_user_data(instance.inputs["userDataBase64"]).cloud_config
 
 
 def write_files(instance: DeclaredResource) -> dict[str, str]:
-    text = user_data_text(instance)
-    assert text.startswith("#cloud-config\n")
-    files = {}
-    for entry in yaml.safe_load(text)["write_files"]:
-        content = entry["content"]
-        if entry.get("encoding") == "b64":
-            content = base64.b64decode(content).decode("utf-8")
-        files[entry["path"]] = content
-    return files
+    unpacked = unpack_user_data(instance.inputs["userDataBase64"])
+    return {path: written.content.decode("utf-8") for path, written in unpacked.files.items()}
 
 
 def by_id(inventory: Inventory, type_token: str) -> dict[str, DeclaredResource]:

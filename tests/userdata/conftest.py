@@ -3,19 +3,16 @@ running the unpacked apply-config against a copy of the fixtures."""
 
 from __future__ import annotations
 
-import base64
 import dataclasses
-import gzip
 import json
-import os
 import shutil
 import subprocess
 from pathlib import Path
-from typing import Dict, Optional
+from typing import Optional
 
 import pytest
-import yaml
 
+from offline.unpack import UnpackedUserData, unpack_user_data
 from userdata.settings import (
     SECRET_DB_PASSWORD,
     SECRET_DISCOVERY_ACCESS_KEY,
@@ -100,23 +97,11 @@ def make_settings(
     return dataclasses.replace(s, **overrides) if overrides else s
 
 
-def unpack(user_data_base64: str, root: Path) -> Dict[str, dict]:
+def unpack(user_data_base64: str, root: Path) -> UnpackedUserData:
     """Do what EC2 and cloud-init do: base64 -> gunzip -> YAML -> write_files under `root`."""
-    text = gzip.decompress(base64.b64decode(user_data_base64, validate=True)).decode("utf-8")
-    assert text.startswith("#cloud-config\n")
-    doc = yaml.safe_load(text)
-    entries = {}
-    for f in doc["write_files"]:
-        content = f.get("content", "")
-        enc = f.get("encoding", "text/plain")
-        data = base64.b64decode(content) if enc in ("b64", "base64") else content.encode()
-        assert enc in ("b64", "base64", "text/plain"), enc
-        dest = root / f["path"].lstrip("/")
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        dest.write_bytes(data)
-        os.chmod(dest, int(f.get("permissions", "0644"), 8))
-        entries[f["path"]] = f
-    return {"doc": doc, "entries": entries, "text": text}
+    unpacked = unpack_user_data(user_data_base64)
+    unpacked.write_tree(root)
+    return unpacked
 
 
 def copy_product(src: Path, dest: Path) -> Path:

@@ -68,15 +68,16 @@ def test_cloud_config_is_valid_and_unpacks_like_cloud_init(tmp_path, role, schem
     _schema_check(cc)
 
     got = unpack(u.user_data_base64, tmp_path / "root")
-    assert got["text"] == u.cloud_config
-    assert {p: e["permissions"] for p, e in got["entries"].items()} == NODE_FILES
-    assert all(p.startswith("/opt/wso2-cluster/") for p in got["entries"])
+    assert got.cloud_config == u.cloud_config
+    assert {p: f.permissions for p, f in got.files.items()} == NODE_FILES
+    assert all(p.startswith("/opt/wso2-cluster/") for p in got.files)
     for path, data in u.files.items():
         assert (tmp_path / "root" / path.lstrip("/")).read_bytes() == data
     assert set(u.files) == set(NODE_FILES)
     assert os.access(tmp_path / "root/opt/wso2-cluster/bin/apply-config", os.X_OK)
-    assert got["doc"]["runcmd"] == [["/opt/wso2-cluster/bin/boot"]]
-    assert set(got["doc"]) == {"write_files", "runcmd"}
+    doc = yaml.safe_load(got.cloud_config)
+    assert doc["runcmd"] == [["/opt/wso2-cluster/bin/boot"]]
+    assert set(doc) == {"write_files", "runcmd"}
 
     payload = base64.b64decode(u.user_data_base64)
     assert payload[:2] == b"\x1f\x8b" and payload[4:8] == b"\0\0\0\0"  # gzip, mtime 0
@@ -224,8 +225,7 @@ def test_hostile_values_keep_yaml_valid(tmp_path):
     u = render_user_data(s)
     (tmp_path / "cc.yaml").write_text(u.cloud_config)
     _schema_check(tmp_path / "cc.yaml")
-    doc = json.loads(unpack(u.user_data_base64, tmp_path / "r")["entries"]
-                     ["/opt/wso2-cluster/node.json"]["content"])
+    doc = json.loads(unpack(u.user_data_base64, tmp_path / "r").files["/opt/wso2-cluster/node.json"].content)
     assert doc["cluster"]["domain"] == nasty
     assert doc["deploymentSync"]["svnUser"] == nasty
 
