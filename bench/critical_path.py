@@ -47,34 +47,18 @@ class Chain:
 
 def longest_chains(inventory: Inventory) -> dict[str, Chain]:
     """For every resource URN, the longest creation chain that ends with it."""
-    by_urn = {r.urn: r for r in inventory.resources}
-    children: dict[str, list[str]] = {}
-    for r in inventory.resources:
-        children.setdefault(r.parent, []).append(r.urn)
-
-    def prerequisites(urn: str) -> set[str]:
-        # A dependency on a component is a dependency on everything inside it.
-        found: set[str] = set()
-        todo = list(by_urn[urn].dependencies)
-        while todo:
-            dep = todo.pop()
-            if dep in found or dep not in by_urn:
-                continue
-            found.add(dep)
-            todo.extend(children.get(dep, []))
-        return found
 
     @lru_cache(maxsize=None)
     def chain(urn: str) -> Chain:
         best = Chain(0.0, ())
-        for dep in prerequisites(urn):
+        for dep in inventory.prerequisites(urn):
             candidate = chain(dep)
             if candidate.seconds > best.seconds:
                 best = candidate
-        own = by_urn[urn]
+        own = inventory.by_urn(urn)
         return Chain(best.seconds + create_seconds(own), best.resources + (own,))
 
-    return {urn: chain(urn) for urn in by_urn}
+    return {r.urn: chain(r.urn) for r in inventory.resources}
 
 
 def overall(inventory: Inventory) -> Chain:

@@ -70,29 +70,35 @@ class Inventory:
 
     def __post_init__(self) -> None:
         self._by_urn = {r.urn: r for r in self.resources}
+        self._children: dict[str, list[str]] = {}
+        for r in self.resources:
+            self._children.setdefault(r.parent, []).append(r.urn)
+
+    def prerequisites(self, urn: str) -> set[str]:
+        """URNs that must exist before `urn`: its dependencies, where a dependency on a
+        component is a dependency on everything inside it."""
+        found: set[str] = set()
+        todo = list(self._by_urn[urn].dependencies)
+        while todo:
+            dep = todo.pop()
+            if dep in found or dep not in self._by_urn:
+                continue
+            found.add(dep)
+            todo.extend(self._children.get(dep, []))
+        return found
 
     def depends_on(self, resource: DeclaredResource, target_urn: str) -> bool:
-        """True if `resource` depends on `target_urn` directly or through others (or children)."""
+        """True if `resource` depends on `target_urn` directly or through others."""
         seen: set[str] = set()
         todo = [resource.urn]
         while todo:
-            urn = todo.pop()
-            if urn in seen:
-                continue
-            seen.add(urn)
-            if urn == target_urn:
-                return urn != resource.urn
-            todo.extend(self._edges(urn))
+            for dep in self.prerequisites(todo.pop()):
+                if dep == target_urn:
+                    return True
+                if dep not in seen:
+                    seen.add(dep)
+                    todo.append(dep)
         return False
-
-    def _edges(self, urn: str) -> list[str]:
-        declared = self._by_urn.get(urn)
-        if declared is None:
-            return []
-        edges = list(declared.dependencies)
-        # A dependency on a component means a dependency on everything inside it.
-        edges.extend(r.urn for r in self.resources if r.parent == urn)
-        return edges
 
 
 class AwsMocks(pulumi.runtime.Mocks):
