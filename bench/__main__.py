@@ -21,7 +21,7 @@ from bench.critical_path import CREATE_SECONDS, DEFAULT_SECONDS, longest_chains,
 from bench.scale import INSTANCE, added_resources, changed_resources, user_data_by_node
 from offline.engine import Inventory
 from offline.program import run_stack
-from offline.unpack import unpack_user_data
+from userdata.unpack import unpack_user_data
 from userdata import EC2_USER_DATA_LIMIT
 
 WORKER_COUNTS = (2, 10, 50)

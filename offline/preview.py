@@ -25,7 +25,7 @@ from components.config import ConfigError
 from offline.engine import DeclaredResource, Inventory
 from offline.program import run_stack
 from offline.stack_config import ROOT, StackFileError, load_stack_config
-from offline.unpack import UnpackedUserData, unpack_user_data
+from userdata.unpack import UnpackedUserData, unpack_user_data
 from userdata import EC2_USER_DATA_LIMIT
 from userdata.settings import (
     SECRET_DB_PASSWORD,

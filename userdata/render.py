@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any, Dict, Tuple
 
 import jinja2
-import yaml
 
 from .settings import (
     SECRET_DB_PASSWORD,
@@ -25,6 +24,7 @@ from .settings import (
     SECRET_SVN_PASSWORD,
     NodeSettings,
 )
+from .unpack import written_files
 
 # EC2 rejects user data larger than this many bytes (the decoded payload, here the gzip bytes).
 EC2_USER_DATA_LIMIT = 16384
@@ -252,11 +252,7 @@ def _files(settings: NodeSettings) -> Dict[str, Tuple[str, bytes]]:
 
 
 def _check_round_trip(cloud_config: str, files: Dict[str, bytes]) -> None:
-    doc = yaml.safe_load(cloud_config)
-    got = {}
-    for f in doc["write_files"]:
-        c = f["content"]
-        got[f["path"]] = base64.b64decode(c) if f.get("encoding") == "b64" else c.encode()
+    got = {path: written.content for path, written in written_files(cloud_config).items()}
     if got != files:
         raise RuntimeError("rendered cloud-config does not round-trip its write_files")
 

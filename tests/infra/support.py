@@ -9,7 +9,7 @@ from typing import Any, Mapping, Optional
 
 from offline.engine import DeclaredResource, Inventory
 from offline.program import run_stack
-from offline.unpack import unpack_user_data
+from userdata.unpack import unpack_user_data
 
 # type tokens
 VPC = "aws:ec2/vpc:Vpc"

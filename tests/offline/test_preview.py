@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from offline.stack_config import ROOT
-from offline.unpack import unpack_user_data
+from userdata.unpack import unpack_user_data
 
 REFERENCE = ROOT.parent / "shared" / "reference" / "wso2as-5.3.0"
 

@@ -12,7 +12,7 @@ from typing import Optional
 
 import pytest
 
-from offline.unpack import UnpackedUserData, unpack_user_data
+from userdata.unpack import UnpackedUserData, unpack_user_data
 from userdata.settings import (
     SECRET_DB_PASSWORD,
     SECRET_DISCOVERY_ACCESS_KEY,

@@ -1,4 +1,8 @@
-"""Unpack EC2 user data the way cloud-init reads it: base64 -> (gzip) -> #cloud-config -> write_files."""
+"""Unpack EC2 user data the way cloud-init reads it: base64 -> (gzip) -> #cloud-config -> write_files.
+
+The inverse of render.py: the renderer checks its own output with it, and the preview, the
+benchmarks and the tests read instances' user data with it.
+"""
 
 from __future__ import annotations
 
@@ -43,18 +47,23 @@ def _decode(content: str, encoding: str) -> bytes:
     return data
 
 
-def unpack_user_data(user_data_base64: str) -> UnpackedUserData:
-    payload = base64.b64decode(user_data_base64, validate=True)
-    text = gzip.decompress(payload) if payload[:2] == b"\x1f\x8b" else payload
-    cloud_config = text.decode("utf-8")
+def written_files(cloud_config: str) -> dict[str, WrittenFile]:
+    """The write_files of a #cloud-config document, decoded."""
     if not cloud_config.startswith("#cloud-config"):
         raise ValueError("user data is not a #cloud-config document")
     document = yaml.safe_load(cloud_config) or {}
-    files = {}
-    for entry in document.get("write_files", []):
-        files[entry["path"]] = WrittenFile(
+    return {
+        entry["path"]: WrittenFile(
             path=entry["path"],
             content=_decode(entry.get("content", ""), entry.get("encoding", "text/plain")),
             permissions=str(entry.get("permissions", "0644")),
         )
-    return UnpackedUserData(payload=payload, cloud_config=cloud_config, files=files)
+        for entry in document.get("write_files", [])
+    }
+
+
+def unpack_user_data(user_data_base64: str) -> UnpackedUserData:
+    payload = base64.b64decode(user_data_base64, validate=True)
+    text = gzip.decompress(payload) if payload[:2] == b"\x1f\x8b" else payload
+    cloud_config = text.decode("utf-8")
+    return UnpackedUserData(payload=payload, cloud_config=cloud_config, files=written_files(cloud_config))
