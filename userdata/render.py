@@ -77,9 +77,9 @@ class RenderedUserData:
 def required_secrets(settings: NodeSettings) -> Tuple[str, ...]:
     """The secrets-file entries this node needs (names as in settings.SECRET_*)."""
     need = [SECRET_DB_PASSWORD]
-    if settings.membership_scheme == "aws" and settings.aws_discovery is not None:
-        if settings.aws_discovery.credentials == "accessKey":
-            need += [SECRET_DISCOVERY_ACCESS_KEY, SECRET_DISCOVERY_SECRET_KEY]
+    aws = settings.aws_discovery if settings.membership_scheme == "aws" else None
+    if aws is not None and aws.credentials == "accessKey":
+        need += [SECRET_DISCOVERY_ACCESS_KEY, SECRET_DISCOVERY_SECRET_KEY]
     if settings.deployment_sync.enabled:
         need.append(SECRET_SVN_PASSWORD)
     return tuple(need)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pulumi
+import pydantic
 import pytest
 
 from components.config import ClusterConfig, ConfigError, parse_config
@@ -152,5 +153,5 @@ def test_stack_files_load_into_the_model(stack):
 
 def test_config_is_immutable():
     config = parse_config(stack_values("dev").values)
-    with pytest.raises(Exception):
+    with pytest.raises(pydantic.ValidationError, match="frozen"):
         config.worker_count = 3  # type: ignore[misc]
