@@ -6,7 +6,11 @@ Prints a Markdown report for the dev and prod stacks:
   2. user-data bytes per node: raw, gzipped (what EC2's 16,384-byte limit counts), base64;
   3. the modelled deployment critical path, to every node and overall;
   4. the scale-out blast radius, N -> N+1 workers;
-  5. determinism of the rendered user data.
+  5. determinism of the rendered user data;
+  6. the modelled time from a first `pulumi up` to a serving cluster, with and without the
+     health gates, for the stack and for 50 workers;
+  7. the modelled service unavailability during a change that replaces every node, rolling (as
+     the program does) and all at once (as it did before).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import time
 
 from bench.critical_path import CREATE_SECONDS, DEFAULT_SECONDS, longest_chains, overall
 from bench.scale import INSTANCE, added_resources, changed_resources, user_data_by_node
+from bench.serving import BOOT_PHASES, REPLACE_SECONDS, replace_every_node, time_to_serving
 from offline.engine import Inventory
 from offline.program import run_stack
 from userdata.unpack import unpack_user_data
@@ -102,6 +107,31 @@ def determinism(stack: str) -> list[str]:
     return [f"Two runs of `{stack}`: user data of {len(first)} nodes " + ("byte-identical." if same else "DIFFERS.")]
 
 
+def serving_time(stack: str) -> list[str]:
+    rows = ["| workers | with health gates (s) | without (s) | growth | database ready (s) | last node running, with / without (s) |",
+            "| ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for workers in (None, 50):
+        inventory = run_stack(stack, {"workerCount": workers} if workers else None)
+        gated, free = time_to_serving(inventory), time_to_serving(inventory, with_gates=False)
+        count = len(inventory.of_type(INSTANCE)) - 1
+        rows.append(f"| {count} | {gated.seconds:.0f} | {free.seconds:.0f} | "
+                    f"{100 * (gated.seconds / free.seconds - 1):+.1f}% | {gated.database_ready:.0f} | "
+                    f"{gated.last_node_running:.0f} / {free.last_node_running:.0f} |")
+    return rows
+
+
+def unavailability(stack: str) -> list[str]:
+    rows = ["| workers | batches | service down, rolling (s) | console down, rolling (s) | whole change, rolling (s) "
+            "| service down, all at once (s) |", "| ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for workers in (None, 1, 50):
+        inventory = run_stack(stack, {"workerCount": workers} if workers else None)
+        rolling, at_once = replace_every_node(inventory)
+        count = len(inventory.of_type(INSTANCE)) - 1
+        rows.append(f"| {count} | {rolling.batches} | {rolling.service_unavailable:.0f} | "
+                    f"{rolling.console_unavailable:.0f} | {rolling.duration:.0f} | {at_once.service_unavailable:.0f} |")
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bench", description="Benchmarks of the program (offline).")
     parser.add_argument("--runs", type=int, default=5, help="runs per timing, the median is reported (default 5)")
@@ -115,7 +145,13 @@ def main(argv: list[str] | None = None) -> int:
     for type_token, (seconds, source) in CREATE_SECONDS.items():
         print(f"| `{type_token}` | {seconds:.0f} | {source} |")
     print(f"| any other AWS resource | {DEFAULT_SECONDS:.0f} | a control-plane API call |")
-    print("| random, tls | 0 | computed by the provider, no cloud call |")
+    print("| random, tls, pulumi (stash, health gates' create) | 0 | computed by a provider, no cloud call |")
+    print("\nA node's boot (assumed, not measured; the manager makes the schemas, workers start once it has "
+          "started):\n")
+    print("| phase | seconds | source |\n| --- | ---: | --- |")
+    print(f"| replace an instance | {REPLACE_SECONDS} | terminate (delete before replace) and launch |")
+    for name, (seconds, source) in BOOT_PHASES.items():
+        print(f"| {name} | {seconds:.0f} | {source} |")
     for stack in args.stacks:
         print(f"\n## Stack `{stack}`\n")
         print("### 1. Program evaluation time under mocks\n")
@@ -130,6 +166,10 @@ def main(argv: list[str] | None = None) -> int:
         print("\n".join(blast_radius(stack, workers)))
         print("\n### 5. Determinism\n")
         print("\n".join(determinism(stack)))
+        print("\n### 6. Modelled time to a serving cluster (first deploy)\n")
+        print("\n".join(serving_time(stack)))
+        print("\n### 7. Modelled unavailability during a change that replaces every node\n")
+        print("\n".join(unavailability(stack)))
         sys.stdout.flush()
     return 0
 

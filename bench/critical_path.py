@@ -26,7 +26,8 @@ CREATE_SECONDS: dict[str, tuple[float, str]] = {
     "aws:ec2/vpc:Vpc": (5, "control-plane call plus the provider's wait for `available`"),
 }
 DEFAULT_SECONDS = 3.0  # any other AWS resource: a control-plane API call that returns in seconds
-FREE = ("random:", "tls:", "pulumi:")  # computed locally by a provider: no cloud call
+# computed locally by a provider: no cloud call (the stash, the guard, the gates' create)
+FREE = ("random:", "tls:", "pulumi:", "pulumi-python:dynamic")
 
 
 def create_seconds(resource: DeclaredResource) -> float:
@@ -45,13 +46,14 @@ class Chain:
 
 
 
-def longest_chains(inventory: Inventory) -> dict[str, Chain]:
-    """For every resource URN, the longest creation chain that ends with it."""
+def longest_chains(inventory: Inventory, without: frozenset[str] = frozenset()) -> dict[str, Chain]:
+    """For every resource URN, the longest creation chain that ends with it; resources in
+    `without` are left out of every chain (as if nothing depended on them)."""
 
     @lru_cache(maxsize=None)
     def chain(urn: str) -> Chain:
         best = Chain(0.0, ())
-        for dep in inventory.prerequisites(urn):
+        for dep in inventory.prerequisites(urn) - without:
             candidate = chain(dep)
             if candidate.seconds > best.seconds:
                 best = candidate

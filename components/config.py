@@ -3,12 +3,16 @@
 `Pulumi.yaml` declares every key (type, default, description) for the Pulumi CLI; this module
 is what the program reads. `tests/config/test_schema.py` keeps the two in step.
 
-Every invalid value becomes one line naming the key, the value given and what is allowed:
+Every problem becomes one line naming the key, the value given and what is allowed, and all
+problems are reported at once — single-key problems and cross-key ones alike:
 
     invalid config wso2-cluster:workerCount = 0: must be an integer from 1 to 50
 
-`load_config()` raises `ConfigError` (a `pulumi.RunError`, which the Pulumi CLI prints without
-a traceback) before the program declares any resource.
+Validation runs in three passes: each key on its own; then every cross-key rule whose keys are
+all valid; then, when nothing is wrong yet, a trial render of the nodes' user data, so that no
+check the renderer makes can fail later, halfway through `pulumi up`. `load_config()` raises
+`ConfigError` (a `pulumi.RunError`, which the Pulumi CLI prints without a traceback) before the
+program declares any resource. `posture_warnings()` lists what is allowed but unwise.
 """
 
 from __future__ import annotations
@@ -18,19 +22,33 @@ import ipaddress
 import json
 import os
 import re
-from typing import Annotated, Any, Callable, Mapping, Optional
+from typing import Annotated, Any, Callable, Iterator, Mapping, Optional
+from urllib.parse import urlsplit
 
 import pulumi
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, TypeAdapter, ValidationError
+
+from components import aws_facts
+from userdata import limits
 
 PROJECT = "wso2-cluster"
 MAX_WORKERS = 50
-AWS_MODE_PORTS = range(5701, 5801)  # WSO2's documented Hazelcast port range for AWS discovery
-WSO2_HTTP_PORT = 9763
-WSO2_HTTPS_PORT = 9443
 DEFAULT_JDBC_DRIVER_URL = (
     "https://repo1.maven.org/maven2/com/mysql/mysql-connector-j/8.4.0/mysql-connector-j-8.4.0.jar"
 )
+# WSO2's published SVNKit bundle and SSH library for the SVN deployment synchronizer (WSO2 does
+# not ship them, for licence reasons).
+# Where WSO2's docs (Configuring the SVN-based deployment synchronizer, Carbon 4.4) point.
+DEFAULT_SVNKIT_URL = "https://product-dist.wso2.com/tools/svnkit-all-1.8.7.wso2v1.jar"
+DEFAULT_TRILEAD_SSH_URL = ("https://maven.wso2.org/nexus/content/groups/wso2-public/com/trilead/trilead-ssh2/"
+                           "1.0.0-build215/trilead-ssh2-1.0.0-build215.jar")
+# Tags the program sets itself on some resources (Name, wso2:role and the discovery tag on
+# nodes); AWS allows 50 per resource, so that many fewer are left for the stack's own tags.
+PROGRAM_TAGS_PER_RESOURCE = 3
+MAX_EXTRA_TAGS = aws_facts.MAX_TAGS_PER_RESOURCE - PROGRAM_TAGS_PER_RESOURCE
+# An ALB rule takes at most 5 condition values: the host plus 4 source CIDRs per rule.
+CIDRS_PER_MANAGEMENT_RULE = aws_facts.ALB_CONDITION_VALUES_PER_RULE - 1
+MAX_MANAGEMENT_CIDRS = 20
 
 
 class ConfigError(pulumi.RunError):
@@ -44,7 +62,7 @@ class ConfigError(pulumi.RunError):
 def _integer(lo: int, hi: int) -> Callable[[Any], int]:
     def parse(value: Any) -> int:
         text = str(value).strip()
-        if isinstance(value, bool) or not re.fullmatch(r"[+-]?\d+", text) or not lo <= int(text) <= hi:
+        if isinstance(value, bool) or not re.fullmatch(r"[+-]?[0-9]{1,18}", text) or not lo <= int(text) <= hi:
             raise ValueError(f"must be an integer from {lo} to {hi}")
         return int(text)
 
@@ -80,8 +98,10 @@ def _choice(*options: str) -> Callable[[Any], str]:
     return parse
 
 
-def _list_of(item: Callable[[Any], Any], allowed: str, min_items: int = 0) -> Callable[[Any], tuple]:
-    """An array key: the CLI passes it as a JSON string; tests may pass a list."""
+def _list_of(item: Callable[[Any], Any], allowed: str, min_items: int = 0,
+             max_items: Optional[int] = None, detail: bool = False) -> Callable[[Any], tuple]:
+    """An array key: the CLI passes it as a JSON string; tests may pass a list. With `detail`,
+    the message also says what is wrong with the first bad item."""
 
     def parse(value: Any) -> tuple:
         items = value
@@ -90,25 +110,27 @@ def _list_of(item: Callable[[Any], Any], allowed: str, min_items: int = 0) -> Ca
                 items = json.loads(value)
             except json.JSONDecodeError:
                 items = None
-        problem = f"must be a list of {allowed}" + (f", at least {min_items}" if min_items else "")
-        if not isinstance(items, list) or len(items) < min_items:
+        problem = f"must be a list of {allowed}"
+        if min_items:
+            problem += f", at least {min_items}"
+        if max_items is not None:
+            problem += f", at most {max_items}"
+        if isinstance(items, tuple):
+            items = list(items)
+        if not isinstance(items, list) or len(items) < min_items or (max_items is not None and len(items) > max_items):
             raise ValueError(problem)
-        try:
-            parsed = tuple(item(x) for x in items)
-        except ValueError:
-            raise ValueError(problem) from None
+        parsed = []
+        for x in items:
+            try:
+                parsed.append(item(x))
+            except (ValueError, TypeError) as error:
+                raise ValueError(problem + (f" ({json.dumps(x)}: {error})" if detail else "")) from None
+        parsed = tuple(parsed)
         if len(set(parsed)) != len(parsed):
             raise ValueError(problem + ", without duplicates")
         return parsed
 
     return parse
-
-
-def _host_name(value: Any) -> str:
-    label = r"(?!-)[a-z0-9-]{1,63}(?<!-)"
-    if not isinstance(value, str) or len(value) > 253 or not re.fullmatch(rf"{label}(\.{label})+", value):
-        raise ValueError("must be a lower-case DNS host name like as.example.com")
-    return value
 
 
 def _ipv4_cidr(value: Any) -> str:
@@ -121,54 +143,108 @@ def _ipv4_cidr(value: Any) -> str:
     return str(network)
 
 
+# Private ranges a VPC may use: RFC 1918 and RFC 6598's shared space (Python's is_private also
+# counts loopback, link-local and documentation ranges, which AWS refuses for a VPC).
+VPC_RANGES = tuple(ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10"))
+
+
 def _vpc_cidr(value: Any) -> str:
     cidr = _ipv4_cidr(value)
     network = ipaddress.IPv4Network(cidr)
-    if not 16 <= network.prefixlen <= 20 or not network.is_private:
+    if not 16 <= network.prefixlen <= 20 or not any(network.subnet_of(r) for r in VPC_RANGES):
         raise ValueError("must be a private IPv4 CIDR block from /16 to /20, like 10.20.0.0/16")
     return cidr
 
 
-def _artifact_url(value: Any) -> str:
-    if not isinstance(value, str) or not re.fullmatch(
-        r"s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/\S+|https://[A-Za-z0-9.-]+(:\d+)?/\S+", value
-    ):
-        raise ValueError("must be an s3://bucket/key URI or an https:// URL of the file")
+def _url(value: Any) -> str:
+    location = limits.check_download_url(value)
+    if location.scheme == "https" and limits.url_port(value) not in (None, 443):
+        raise ValueError("must use port 443: the nodes' security group opens outbound HTTPS on port 443 only")
     return value
 
 
 def _tag(value: Any) -> str:
-    if not isinstance(value, str) or not re.fullmatch(r"(?!aws:)[\w .:/=+@-]{1,128}=[\w .:/=+@-]{0,256}", value):
-        raise ValueError("a tag must be KEY=VALUE, the key not starting with aws:")
+    if not isinstance(value, str) or "=" not in value:
+        raise ValueError("a tag must be KEY=VALUE")
+    key, tag_value = value.split("=", 1)
+    aws_facts.check_tag(key, tag_value)
     return value
 
 
-def _db_password(value: Any) -> SecretStr:
-    text = value.get_secret_value() if isinstance(value, SecretStr) else value
-    if not isinstance(text, str) or not re.fullmatch(r"[\x21-\x7e]{8,41}", text) or re.search(r"[/@\"']", text):
+def _secret(check: Callable[[str], None]) -> Callable[[Any], SecretStr]:
+    def parse(value: Any) -> SecretStr:
+        text = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if not isinstance(text, str):
+            raise ValueError("must be a string")
+        check(text)
+        return SecretStr(text)
+
+    return parse
+
+
+def _db_password(text: str) -> None:
+    if not re.fullmatch(r"[\x21-\x7e]{8,41}", text) or re.search(r"[/@\"']", text):
         raise ValueError("must be 8 to 41 printable ASCII characters other than / @ \" ' and space")
-    return SecretStr(text)
 
 
-def _secret_text(value: Any) -> SecretStr:
-    text = value.get_secret_value() if isinstance(value, SecretStr) else value
-    if not isinstance(text, str) or not text:
+def _admin_password(text: str) -> None:
+    if not limits.ADMIN_PASSWORD.fullmatch(text):
+        raise ValueError("must be 5 to 30 characters without spaces (the WSO2 user store's password rule)")
+
+
+def _mysql_user(value: Any) -> str:
+    if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{0,15}", value):
+        raise ValueError("must be 1 to 16 letters, digits or _, starting with a letter")
+    if value.lower() in aws_facts.MYSQL_RESERVED_USER_NAMES:
+        raise ValueError("must not be an RDS account name (rdsadmin, rdsrepladmin, rdsproxyadmin) or a MySQL reserved word")
+    return value
+
+
+# Tags the program sets on the nodes itself; the discovery tag must not replace them.
+PROGRAM_TAG_KEYS = ("Name", "wso2:role")
+
+
+def _discovery_tag_key(value: Any) -> str:
+    aws_facts.check_tag_key(value)
+    if value in PROGRAM_TAG_KEYS:
+        raise ValueError("must not be Name or wso2:role (the program sets those tags on the nodes)")
+    return value
+
+
+def _non_empty(text: str) -> None:
+    if not text:
         raise ValueError("must be a non-empty string")
-    return SecretStr(text)
 
 
-_INSTANCE_SIZE = r"(nano|micro|small|medium|large|xlarge|[1-9]\d*xlarge|metal(-[1-9]\d*xl)?)"
+def _svn_password(text: str) -> None:
+    _non_empty(text)
+    if re.search(r"[\x00-\x1f\x7f]", text):
+        raise ValueError("must not hold control characters (the nodes write it into carbon.xml)")
+
+
+def _checked(check: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    def parse(value: Any) -> Any:
+        check(value)
+        return value
+
+    return parse
+
+
 Int = lambda lo, hi: Annotated[int, BeforeValidator(_integer(lo, hi))]  # noqa: E731
 Bool = Annotated[bool, BeforeValidator(_boolean)]
 Str = lambda regex, allowed: Annotated[str, BeforeValidator(_pattern(regex, allowed))]  # noqa: E731
+Checked = lambda check: Annotated[str, BeforeValidator(_checked(check))]  # noqa: E731
 Choice = lambda *options: Annotated[str, BeforeValidator(_choice(*options))]  # noqa: E731
-HostName = Annotated[str, BeforeValidator(_host_name)]
-InstanceType = Str(
-    rf"[a-z][a-z0-9-]*\d[a-z0-9-]*\.{_INSTANCE_SIZE}", "an EC2 instance type like t3.large or m7g.xlarge"
-)
-Sha256 = Str(r"[0-9a-f]{64}", "a SHA-256 hex digest (64 lower-case hex characters)")
-HealthPath = Str(r"/[\x21-\x7e]{0,1023}", "a URL path starting with /")
-SUBNET_ID = r"subnet-[0-9a-f]{8}([0-9a-f]{9})?"
+Secret = lambda check: Annotated[SecretStr, BeforeValidator(_secret(check))]  # noqa: E731
+Url = Annotated[str, BeforeValidator(_url)]
+Cidrs = lambda min_items, max_items=None: Annotated[  # noqa: E731
+    tuple, BeforeValidator(_list_of(_ipv4_cidr, "IPv4 CIDR blocks like 203.0.113.0/24", min_items, max_items))
+]
+HostName = Checked(limits.check_host_name)
+Sha256 = Checked(limits.check_sha256)
+HealthPath = Str(r"/[\x21-\x7e]{0,1023}", "a URL path starting with /, at most 1024 characters")
+SubnetIds = Annotated[tuple, BeforeValidator(_list_of(_pattern(aws_facts.SUBNET_ID, ""), "subnet ids"))]
+MysqlUser = lambda: Annotated[str, BeforeValidator(_mysql_user)]  # noqa: E731
 
 
 class ClusterConfig(BaseModel):
@@ -176,219 +252,107 @@ class ClusterConfig(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
-    region: Str(r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d", "an AWS region name like eu-west-1") = Field(
-        alias="aws:region"
-    )
+    region: Checked(aws_facts.check_region) = Field(alias="aws:region")
     # Nodes
     worker_count: Int(1, MAX_WORKERS) = Field(2, alias="workerCount")
-    manager_instance_type: InstanceType = Field("t3.large", alias="managerInstanceType")
-    worker_instance_type: InstanceType = Field("t3.large", alias="workerInstanceType")
+    manager_instance_type: Checked(aws_facts.check_instance_type) = Field("t3.large", alias="managerInstanceType")
+    worker_instance_type: Checked(aws_facts.check_instance_type) = Field("t3.large", alias="workerInstanceType")
     architecture: Choice("x86_64", "arm64") = Field("x86_64", alias="architecture")
     ami_id: Optional[Str(r"ami-[0-9a-f]{8}([0-9a-f]{9})?", "an AMI id like ami-0123456789abcdef0")] = Field(
         None, alias="amiId"
     )
     root_volume_size_gb: Int(20, 1024) = Field(30, alias="rootVolumeSizeGb")
+    max_unavailable_workers: Optional[Int(1, MAX_WORKERS)] = Field(None, alias="maxUnavailableWorkers")
+    node_health_timeout_minutes: Int(5, 120) = Field(20, alias="nodeHealthTimeoutMinutes")
     # Network
     vpc_id: Optional[Str(r"vpc-[0-9a-f]{8}([0-9a-f]{9})?", "a VPC id like vpc-0123456789abcdef0")] = Field(
         None, alias="vpcId"
     )
-    public_subnet_ids: Annotated[tuple, BeforeValidator(_list_of(_pattern(SUBNET_ID, ""), "subnet ids"))] = Field(
-        (), alias="publicSubnetIds"
-    )
-    private_subnet_ids: Annotated[tuple, BeforeValidator(_list_of(_pattern(SUBNET_ID, ""), "subnet ids"))] = Field(
-        (), alias="privateSubnetIds"
-    )
+    public_subnet_ids: SubnetIds = Field((), alias="publicSubnetIds")
+    private_subnet_ids: SubnetIds = Field((), alias="privateSubnetIds")
     vpc_cidr: Annotated[str, BeforeValidator(_vpc_cidr)] = Field("10.20.0.0/16", alias="vpcCidr")
     availability_zone_count: Int(2, 4) = Field(2, alias="availabilityZoneCount")
     nat_gateways: Choice("single", "perAz") = Field("single", alias="natGateways")
-    allowed_client_cidrs: Annotated[
-        tuple, BeforeValidator(_list_of(_ipv4_cidr, "IPv4 CIDR blocks like 203.0.113.0/24", min_items=1))
-    ] = Field(("0.0.0.0/0",), alias="allowedClientCidrs")
+    allowed_client_cidrs: Cidrs(1) = Field(("0.0.0.0/0",), alias="allowedClientCidrs")
     # Hosts and load balancer
     service_host_name: HostName = Field("as.example.com", alias="serviceHostName")
     management_host_name: HostName = Field("mgt.as.example.com", alias="managementHostName")
-    certificate_arn: Optional[
-        Str(
-            r"arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}",
-            "an ACM certificate ARN like arn:aws:acm:eu-west-1:123456789012:certificate/<uuid>",
-        )
-    ] = Field(None, alias="certificateArn")
+    management_allowed_cidrs: Cidrs(0, MAX_MANAGEMENT_CIDRS) = Field((), alias="managementAllowedCidrs")
+    certificate_arn: Optional[Checked(aws_facts.check_certificate_arn)] = Field(None, alias="certificateArn")
     self_signed_certificate: Bool = Field(False, alias="selfSignedCertificate")
     http_mode: Choice("redirect", "forward") = Field("redirect", alias="httpMode")
-    worker_health_check_path: HealthPath = Field("/", alias="workerHealthCheckPath")
+    worker_health_check_path: HealthPath = Field("/services/Version", alias="workerHealthCheckPath")
     manager_health_check_path: HealthPath = Field("/carbon/admin/login.jsp", alias="managerHealthCheckPath")
     manager_stickiness_seconds: Int(1, 604800) = Field(3600, alias="managerStickinessSeconds")
+    worker_stickiness_seconds: Int(0, 604800) = Field(0, alias="workerStickinessSeconds")
     load_balancer_deletion_protection: Bool = Field(True, alias="loadBalancerDeletionProtection")
     access_logs: Bool = Field(True, alias="accessLogs")
-    access_logs_bucket: Optional[
-        Str(r"(?!xn--)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", "an S3 bucket name like my-alb-logs")
-    ] = Field(None, alias="accessLogsBucket")
+    access_logs_bucket: Optional[Checked(limits.check_s3_bucket)] = Field(None, alias="accessLogsBucket")
+    web_application_firewall: Bool = Field(False, alias="webApplicationFirewall")
+    waf_rate_limit: Int(aws_facts.WAF_RATE_LIMIT_MIN, aws_facts.WAF_RATE_LIMIT_MAX) = Field(
+        2000, alias="wafRateLimit"
+    )
     public_zone_id: Optional[Str(r"Z[A-Z0-9]{1,32}", "a Route 53 hosted zone id like Z0123456789ABC")] = Field(
         None, alias="publicZoneId"
     )
     private_zone_name: HostName = Field("wso2.internal", alias="privateZoneName")
     # Clustering
-    port_offset: Int(0, 1000) = Field(0, alias="portOffset")
-    cluster_domain: Str(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}", "1 to 100 letters, digits, dots, underscores or hyphens") = Field(
+    port_offset: Int(0, limits.PORT_OFFSET_MAX) = Field(0, alias="portOffset")
+    cluster_domain: Str(limits.CLUSTER_DOMAIN.pattern, "1 to 100 letters, digits, dots, underscores or hyphens") = Field(
         "wso2.as.domain", alias="clusterDomain"
     )
     membership_scheme: Choice("aws", "wka") = Field("aws", alias="membershipScheme")
-    cluster_port: Int(1024, 65535) = Field(5701, alias="clusterPort")
-    wka_member_count: Int(2, 5) = Field(2, alias="wkaMemberCount")
-    discovery_credentials: Choice("accessKey", "instanceRole") = Field("accessKey", alias="discoveryCredentials")
-    discovery_tag_key: Str(r"(?!aws:)[\w.:/=+@-]{1,128}", "a tag key of at most 128 characters, not aws:…") = Field(
-        "wso2:cluster", alias="discoveryTagKey"
+    cluster_port: Int(limits.CLUSTER_PORTS.start, limits.CLUSTER_PORTS.stop - 1) = Field(5701, alias="clusterPort")
+    wka_member_count: Int(limits.WKA_MEMBER_COUNTS.start, limits.WKA_MEMBER_COUNTS.stop - 1) = Field(
+        2, alias="wkaMemberCount"
     )
+    discovery_credentials: Choice("accessKey", "instanceRole") = Field("accessKey", alias="discoveryCredentials")
+    discovery_tag_key: Checked(_discovery_tag_key) = Field("wso2:cluster", alias="discoveryTagKey")
     discovery_conn_timeout_seconds: Int(1, 120) = Field(10, alias="discoveryConnTimeoutSeconds")
     # Database
-    db_engine_version: Str(r"8\.(0|4)(\.\d{1,3})?", "a MySQL version 8.4[.x] or 8.0[.x]") = Field(
-        "8.4", alias="dbEngineVersion"
-    )
-    db_instance_class: Str(
-        rf"db\.[a-z][a-z0-9-]*\d[a-z0-9-]*\.{_INSTANCE_SIZE}", "an RDS instance class like db.t4g.medium"
-    ) = Field("db.t4g.medium", alias="dbInstanceClass")
+    db_engine_version: Checked(aws_facts.check_mysql_version) = Field("8.4", alias="dbEngineVersion")
+    db_instance_class: Checked(aws_facts.check_db_instance_class) = Field("db.t4g.medium", alias="dbInstanceClass")
     db_allocated_storage_gb: Int(20, 65536) = Field(20, alias="dbAllocatedStorageGb")
     db_max_allocated_storage_gb: Int(20, 65536) = Field(100, alias="dbMaxAllocatedStorageGb")
     db_multi_az: Bool = Field(False, alias="dbMultiAz")
     db_backup_retention_days: Int(1, 35) = Field(7, alias="dbBackupRetentionDays")
     db_deletion_protection: Bool = Field(True, alias="dbDeletionProtection")
     db_skip_final_snapshot: Bool = Field(False, alias="dbSkipFinalSnapshot")
-    db_username: Str(r"[A-Za-z][A-Za-z0-9_]{0,15}", "1 to 16 letters, digits or _, starting with a letter") = Field(
-        "wso2admin", alias="dbUsername"
-    )
-    db_password: Optional[Annotated[SecretStr, BeforeValidator(_db_password)]] = Field(None, alias="dbPassword")
+    db_allow_replacement: Bool = Field(False, alias="dbAllowReplacement")
+    db_username: MysqlUser() = Field("wso2admin", alias="dbUsername")
+    db_password: Optional[Secret(_db_password)] = Field(None, alias="dbPassword")
+    db_app_username: MysqlUser() = Field("wso2app", alias="dbAppUsername")
     # Product
-    product_artifact_url: Annotated[str, BeforeValidator(_artifact_url)] = Field(alias="productArtifactUrl")
+    product_artifact_url: Url = Field(alias="productArtifactUrl")
     product_artifact_sha256: Optional[Sha256] = Field(None, alias="productArtifactSha256")
-    jdbc_driver_url: Annotated[str, BeforeValidator(_artifact_url)] = Field(
-        DEFAULT_JDBC_DRIVER_URL, alias="jdbcDriverUrl"
-    )
+    jdbc_driver_url: Url = Field(DEFAULT_JDBC_DRIVER_URL, alias="jdbcDriverUrl")
     jdbc_driver_sha256: Optional[Sha256] = Field(None, alias="jdbcDriverSha256")
-    deployment_synchronizer: Choice("none", "svn") = Field("none", alias="deploymentSynchronizer")
-    svn_url: Optional[Str(r"(https?|svn)://\S+", "an http(s):// or svn:// repository URL")] = Field(
-        None, alias="svnUrl"
+    admin_username: Str(limits.ADMIN_USERNAME.pattern, "3 to 30 letters, digits, . _ or -, starting with a letter") = Field(
+        "admin", alias="adminUsername"
     )
-    svn_user: Optional[Str(r"\S{1,128}", "a user name without spaces")] = Field(None, alias="svnUser")
-    svn_password: Optional[Annotated[SecretStr, BeforeValidator(_secret_text)]] = Field(None, alias="svnPassword")
-    tags: Annotated[tuple, BeforeValidator(_list_of(_tag, "KEY=VALUE tags"))] = Field((), alias="tags")
-
-    @model_validator(mode="after")
-    def _cross_checks(self) -> "ClusterConfig":
-        problems: list[tuple[str, str]] = []  # (key, what is allowed)
-
-        def need(ok: bool, key: str, allowed: str) -> None:
-            if not ok:
-                problems.append((key, allowed))
-
-        need(
-            self.service_host_name != self.management_host_name,
-            "managementHostName",
-            "must differ from serviceHostName (host-based routing tells them apart)",
-        )
-        if self.vpc_id:
-            need(len(self.public_subnet_ids) >= 2, "publicSubnetIds", "must list at least 2 subnets when vpcId is set")
-            need(len(self.private_subnet_ids) >= 2, "privateSubnetIds", "must list at least 2 subnets when vpcId is set")
-            need(
-                not set(self.public_subnet_ids) & set(self.private_subnet_ids),
-                "privateSubnetIds",
-                "must not repeat a subnet of publicSubnetIds",
-            )
-        else:
-            need(not self.public_subnet_ids, "publicSubnetIds", "needs vpcId (the subnets of an existing VPC)")
-            need(not self.private_subnet_ids, "privateSubnetIds", "needs vpcId (the subnets of an existing VPC)")
-        need(
-            self.architecture == "arm64" or not _is_graviton(self.manager_instance_type),
-            "managerInstanceType",
-            "must be an x86_64 instance type when architecture is x86_64",
-        )
-        need(
-            self.architecture == "x86_64" or _is_graviton(self.manager_instance_type),
-            "managerInstanceType",
-            "must be a Graviton (arm64) instance type like m7g.large when architecture is arm64",
-        )
-        need(
-            self.architecture == "arm64" or not _is_graviton(self.worker_instance_type),
-            "workerInstanceType",
-            "must be an x86_64 instance type when architecture is x86_64",
-        )
-        need(
-            self.architecture == "x86_64" or _is_graviton(self.worker_instance_type),
-            "workerInstanceType",
-            "must be a Graviton (arm64) instance type like m7g.large when architecture is arm64",
-        )
-        for key, instance_type in (
-            ("managerInstanceType", self.manager_instance_type),
-            ("workerInstanceType", self.worker_instance_type),
-        ):
-            need(
-                instance_type.split(".")[1] not in ("nano", "micro"),
-                key,
-                "must have at least 2 GiB of memory (small or larger): WSO2 AS needs a 1 GiB heap",
-            )
-        if self.membership_scheme == "aws":
-            need(
-                self.cluster_port in AWS_MODE_PORTS,
-                "clusterPort",
-                "must be from 5701 to 5800 when membershipScheme is aws",
-            )
-        else:
-            need(
-                self.wka_member_count <= self.worker_count + 1,
-                "wkaMemberCount",
-                f"must be at most the number of nodes, workerCount + 1 = {self.worker_count + 1}",
-            )
-        need(
-            self.cluster_port not in (WSO2_HTTP_PORT + self.port_offset, WSO2_HTTPS_PORT + self.port_offset),
-            "clusterPort",
-            "must differ from the product's HTTP and HTTPS ports (9763/9443 + portOffset)",
-        )
-        need(
-            self.certificate_arn is None or not self.self_signed_certificate,
-            "selfSignedCertificate",
-            "must be false when certificateArn is set",
-        )
-        need(
-            self.certificate_arn is not None or self.self_signed_certificate,
-            "certificateArn",
-            "required for the HTTPS listener unless selfSignedCertificate is true",
-        )
-        if self.certificate_arn:
-            need(
-                self.certificate_arn.split(":")[3] == self.region,
-                "certificateArn",
-                f"must be a certificate in the stack's region {self.region} (an ALB uses certificates of its region)",
-            )
-        need(
-            self.access_logs or self.access_logs_bucket is None,
-            "accessLogsBucket",
-            "only used when accessLogs is true",
-        )
-        need(
-            self.db_max_allocated_storage_gb >= self.db_allocated_storage_gb,
-            "dbMaxAllocatedStorageGb",
-            "must be at least dbAllocatedStorageGb",
-        )
-        need(
-            self.db_username.lower() not in ("admin", "rdsadmin", "root", "mysql"),
-            "dbUsername",
-            "must not be a name RDS MySQL reserves (admin, rdsadmin, root, mysql)",
-        )
-        svn = self.deployment_synchronizer == "svn"
-        for key, value in (("svnUrl", self.svn_url), ("svnUser", self.svn_user), ("svnPassword", self.svn_password)):
-            if svn:
-                need(value is not None, key, "required when deploymentSynchronizer is svn")
-            else:
-                need(value is None, key, "only used when deploymentSynchronizer is svn")
-        tag_keys = [tag.split("=", 1)[0] for tag in self.tags]
-        need(len(set(tag_keys)) == len(tag_keys), "tags", "must not repeat a tag key")
-
-        if problems:
-            raise ConfigProblems([(key, getattr_by_alias(self, key), allowed) for key, allowed in problems])
-        return self
+    admin_password: Optional[Secret(_admin_password)] = Field(None, alias="adminPassword")
+    deployment_synchronizer: Choice("none", "efs", "svn") = Field("none", alias="deploymentSynchronizer")
+    svn_url: Optional[Checked(limits.check_svn_url)] = Field(None, alias="svnUrl")
+    svn_user: Optional[Str(r"[^\s@:/\x00-\x1f\x7f]{1,64}", "1 to 64 characters, without spaces, @, : or /")] = Field(None, alias="svnUser")
+    svn_password: Optional[Secret(_svn_password)] = Field(None, alias="svnPassword")
+    svn_kit_url: Url = Field(DEFAULT_SVNKIT_URL, alias="svnKitUrl")
+    svn_kit_sha256: Optional[Sha256] = Field(None, alias="svnKitSha256")
+    trilead_ssh_url: Url = Field(DEFAULT_TRILEAD_SSH_URL, alias="trileadSshUrl")
+    trilead_ssh_sha256: Optional[Sha256] = Field(None, alias="trileadSshSha256")
+    # Operations
+    log_retention_days: Annotated[int, BeforeValidator(aws_facts.check_log_retention)] = Field(
+        30, alias="logRetentionDays")
+    alarm_email: Optional[Str(r"[^@\s]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}", "an e-mail address")] = Field(
+        None, alias="alarmEmail"
+    )
+    tags: Annotated[tuple, BeforeValidator(_list_of(_tag, "KEY=VALUE tags", max_items=MAX_EXTRA_TAGS, detail=True))] = Field(
+        (), alias="tags"
+    )
 
     @property
-    def node_count(self) -> int:
-        return self.worker_count + 1
+    def max_unavailable(self) -> int:
+        """Workers replaced at once: the key, else a quarter of the workers, at least 1."""
+        return self.max_unavailable_workers or max(1, self.worker_count // 4)
 
     @property
     def database_host_name(self) -> str:
@@ -398,35 +362,320 @@ class ClusterConfig(BaseModel):
     def extra_tags(self) -> dict[str, str]:
         return dict(tag.split("=", 1) for tag in self.tags)
 
+    @property
+    def partition(self) -> aws_facts.Partition:
+        return aws_facts.partition_of(self.region)
 
-class ConfigProblems(ValueError):
-    """Raised from cross-field checks: (key, value given, what is allowed) per problem."""
+    @property
+    def prod_like(self) -> bool:
+        """A stack whose database or load balancer is protected against deletion."""
+        return self.db_deletion_protection or self.load_balancer_deletion_protection
 
-    def __init__(self, problems: list[tuple[str, Any, str]]):
-        super().__init__("; ".join(f"{k}: {a}" for k, _, a in problems))
-        self.problems = problems
+    @property
+    def http_port(self) -> int:
+        return limits.WSO2_HTTP_PORT + self.port_offset
 
-
-def _is_graviton(instance_type: str) -> bool:
-    # Graviton families carry a "g" right after the generation digit: t4g, m7g, c7gn, im4gn, x2gd.
-    return re.match(r"[a-z-]+\d+g", instance_type) is not None
+    @property
+    def https_port(self) -> int:
+        return limits.WSO2_HTTPS_PORT + self.port_offset
 
 
 _FIELDS_BY_ALIAS = {field.alias: name for name, field in ClusterConfig.model_fields.items()}
 _PROJECT_KEYS = [alias for alias in _FIELDS_BY_ALIAS if ":" not in alias]
-SECRET_KEYS = frozenset({"dbPassword", "svnPassword"})
+_ADAPTERS = {
+    field.alias: TypeAdapter(Annotated[(field.annotation, *field.metadata)] if field.metadata else field.annotation)
+    for field in ClusterConfig.model_fields.values()
+}
+SECRET_KEYS = frozenset({"dbPassword", "svnPassword", "adminPassword"})
+_REQUIRED = {
+    "aws:region": "set it with `pulumi config set aws:region eu-west-1` (or AWS_REGION)",
+    "productArtifactUrl": "the s3:// or https:// location of the WSO2 AS zip",
+}
 
 
-def getattr_by_alias(config: ClusterConfig, key: str) -> Any:
-    return getattr(config, _FIELDS_BY_ALIAS[key])
+# --- cross-key rules. Each yields (key, what is allowed); it reads values through `v[...]`,
+# --- which skips the rule when one of its keys is itself invalid (that key is reported alone).
 
 
-def _looks_like(namespace: str, expected: str) -> bool:
-    return difflib.SequenceMatcher(None, namespace.lower(), expected).ratio() >= 0.75
+class _Invalid(Exception):
+    """A rule read a key whose own value is invalid: the rule does not apply."""
+
+
+class _Values:
+    def __init__(self, parsed: Mapping[str, Any], invalid: set[str], extra: Mapping[str, Any] = None):
+        self._parsed, self._invalid, self._extra = parsed, invalid, dict(extra or {})
+
+    def __getitem__(self, key: str) -> Any:
+        if key in self._invalid:
+            raise _Invalid(key)
+        if key in self._parsed:
+            return self._parsed[key]
+        if key in self._extra:  # keys of other namespaces the rules read (aws:defaultTags)
+            return self._extra[key]
+        return ClusterConfig.model_fields[_FIELDS_BY_ALIAS[key]].default
+
+    def valid(self, *keys: str) -> bool:
+        """True when none of `keys` is itself invalid (a rule may then read them)."""
+        return not any(key in self._invalid for key in keys)
+
+
+Rule = Callable[[_Values], Iterator[tuple[str, str]]]
+_RULES: list[Rule] = []
+
+
+def _rule(function: Rule) -> Rule:
+    _RULES.append(function)
+    return function
+
+
+# Rules are small on purpose: one rule per combination of keys, so that an invalid key hides
+# only the rules that read it, never an unrelated problem.
+
+
+@_rule
+def _distinct_hosts(v: _Values):
+    if v["serviceHostName"] == v["managementHostName"]:
+        yield "managementHostName", "must differ from serviceHostName (host-based routing tells them apart)"
+
+
+@_rule
+def _existing_vpc(v: _Values):
+    public, private = v["publicSubnetIds"], v["privateSubnetIds"]
+    if v["vpcId"]:
+        if len(public) < 2:
+            yield "publicSubnetIds", "must list at least 2 subnets when vpcId is set"
+        if len(private) < 2:
+            yield "privateSubnetIds", "must list at least 2 subnets when vpcId is set"
+        if set(public) & set(private):
+            yield "privateSubnetIds", "must not repeat a subnet of publicSubnetIds"
+    else:
+        if public:
+            yield "publicSubnetIds", "needs vpcId (the subnets of an existing VPC)"
+        if private:
+            yield "privateSubnetIds", "needs vpcId (the subnets of an existing VPC)"
+
+
+def _instance_type_rule(key: str) -> Rule:
+    def rule(v: _Values):
+        problem = aws_facts.instance_type_architecture_problem(v[key], v["architecture"])
+        if problem:
+            yield key, problem
+
+    return rule
+
+
+_rule(_instance_type_rule("managerInstanceType"))
+_rule(_instance_type_rule("workerInstanceType"))
+
+
+@_rule
+def _aws_discovery_reaches_ec2(v: _Values):
+    # Hazelcast 3.5's AWS discovery calls ec2.<region>.amazonaws.com whatever the partition (it
+    # ignores hostHeader once the region is set): there is no such endpoint in aws-cn.
+    if v["membershipScheme"] == "aws" and aws_facts.partition_of(v["aws:region"]).dns_suffix != "amazonaws.com":
+        yield "membershipScheme", (f"must be wka in {v['aws:region']}: Hazelcast 3.5's AWS discovery calls "
+                                   f"ec2.{v['aws:region']}.amazonaws.com, which does not exist there")
+
+
+@_rule
+def _membership(v: _Values):
+    if v["membershipScheme"] == "aws":
+        if v["clusterPort"] not in limits.AWS_MODE_PORTS:
+            yield "clusterPort", "must be from 5701 to 5800 when membershipScheme is aws"
+    elif v["wkaMemberCount"] > v["workerCount"] + 1:
+        yield "wkaMemberCount", f"must be at most the number of nodes, workerCount + 1 = {v['workerCount'] + 1}"
+
+
+@_rule
+def _cluster_port_is_free(v: _Values):
+    offset, port = v["portOffset"], v["clusterPort"]
+    if port in (limits.WSO2_HTTP_PORT + offset, limits.WSO2_HTTPS_PORT + offset):
+        yield "clusterPort", "must differ from the product's HTTP and HTTPS ports (9763/9443 + portOffset)"
+    elif port in tuple(jmx + offset for jmx in limits.WSO2_JMX_PORTS):
+        yield "clusterPort", "must differ from the product's JMX ports (9999/11111 + portOffset)"
+
+
+@_rule
+def _certificate(v: _Values):
+    arn, self_signed = v["certificateArn"], v["selfSignedCertificate"]
+    if arn is not None and self_signed:
+        yield "selfSignedCertificate", "must be false when certificateArn is set"
+    if arn is None and not self_signed:
+        yield "certificateArn", "required for the HTTPS listener unless selfSignedCertificate is true"
+
+
+@_rule
+def _certificate_region(v: _Values):
+    arn = v["certificateArn"]
+    if arn is not None:
+        problem = aws_facts.certificate_region_problem(arn, v["aws:region"])
+        if problem:
+            yield "certificateArn", problem
+
+
+@_rule
+def _access_logs(v: _Values):
+    if not v["accessLogs"] and v["accessLogsBucket"] is not None:
+        yield "accessLogsBucket", "only used when accessLogs is true"
+
+
+@_rule
+def _storage(v: _Values):
+    allocated, maximum = v["dbAllocatedStorageGb"], v["dbMaxAllocatedStorageGb"]
+    if maximum < allocated:
+        yield "dbMaxAllocatedStorageGb", "must be at least dbAllocatedStorageGb"
+    elif allocated < maximum and maximum * 10 < allocated * 11:
+        # RDS: "the maximum storage threshold must be at least 10% more than the allocated storage"
+        yield "dbMaxAllocatedStorageGb", (f"must equal dbAllocatedStorageGb (no autoscaling) or be at least 10% more "
+                                          f"({-(-allocated * 11 // 10)}), as RDS storage autoscaling requires")
+
+
+@_rule
+def _database_users(v: _Values):
+    if v["dbAppUsername"].lower() == v["dbUsername"].lower():
+        yield "dbAppUsername", "must differ from dbUsername (the datasources must not use the master user)"
+
+
+@_rule
+def _engine_and_class(v: _Values):
+    problem = aws_facts.db_class_version_problem(v["dbInstanceClass"], v["dbEngineVersion"])
+    if problem:
+        yield "dbInstanceClass", problem
+
+
+@_rule
+def _deployment_synchronizer(v: _Values):
+    svn = v["deploymentSynchronizer"] == "svn"
+    for key in ("svnUrl", "svnUser", "svnPassword", "svnKitSha256", "trileadSshSha256"):
+        if not v.valid(key):
+            continue
+        if svn and v[key] is None:
+            yield key, "required when deploymentSynchronizer is svn" + (
+                " (nodes refuse a jar they cannot check)" if key.endswith("Sha256") else "")
+        if not svn and v[key] is not None:
+            yield key, "only used when deploymentSynchronizer is svn"
+
+
+@_rule
+def _workers_in_a_batch(v: _Values):
+    batch = v["maxUnavailableWorkers"]
+    if batch is not None and batch > v["workerCount"]:
+        yield "maxUnavailableWorkers", f"must be at most workerCount ({v['workerCount']})"
+
+
+def _tag_keys(tags: tuple) -> list[str]:
+    return [tag.split("=", 1)[0] for tag in tags]
+
+
+@_rule
+def _tags_unique(v: _Values):
+    keys = [key.lower() for key in _tag_keys(v["tags"])]
+    if len(set(keys)) != len(keys):
+        yield "tags", "must not repeat a tag key, even in another case (IAM compares tag keys ignoring case)"
+
+
+@_rule
+def _tags_not_the_programs(v: _Values):
+    reserved = set(PROGRAM_TAG_KEYS) | ({v["discoveryTagKey"]} if v.valid("discoveryTagKey") else set())
+    taken = reserved & set(_tag_keys(v["tags"]))
+    if taken:
+        yield "tags", "must not set " + ", ".join(sorted(taken)) + " (the program sets it on the nodes)"
+
+
+@_rule
+def _default_tags(v: _Values):
+    """The AWS provider's default tags (aws:defaultTags) land on every resource too."""
+    default = v["aws:defaultTags"]
+    if not default:
+        return
+    for key, value in default.items():
+        try:
+            aws_facts.check_tag(key, value)
+        except ValueError as error:
+            yield "aws:defaultTags", f"{json.dumps(key)}: {error}"
+            return
+    extra = _tag_keys(v["tags"])
+    clash = sorted({k for k in default if k.lower() in {e.lower() for e in extra} and k not in extra})
+    if clash:
+        yield "aws:defaultTags", (f"must not repeat a key of tags in another case ({', '.join(clash)}): IAM compares "
+                                  "tag keys ignoring case")
+    program = {*PROGRAM_TAG_KEYS, v["discoveryTagKey"] if v.valid("discoveryTagKey") else "wso2:cluster"}
+    count = len(set(default) | set(extra) | program)
+    if count > aws_facts.MAX_TAGS_PER_RESOURCE:
+        yield "aws:defaultTags", (f"with tags and the {len(program)} tags the program sets, the nodes would carry "
+                                  f"{count} tags, over AWS's {aws_facts.MAX_TAGS_PER_RESOURCE} per resource")
+
+
+@_rule
+def _private_zone_not_aws(v: _Values):
+    problem = aws_facts.private_zone_problem(v["privateZoneName"], v["aws:region"])
+    if problem:
+        yield "privateZoneName", problem
+
+
+def _zone_hides_host_rule(key: str) -> Rule:
+    def rule(v: _Values):
+        zone, host = v["privateZoneName"], v[key]
+        if _is_within(host, zone):
+            yield "privateZoneName", f"must not contain {key} {host}: inside the VPC the private zone would hide it"
+
+    return rule
+
+
+def _zone_hides_download_rule(key: str, svn_only: bool = False) -> Rule:
+    def rule(v: _Values):
+        if svn_only and v["deploymentSynchronizer"] != "svn":
+            return
+        zone, url = v["privateZoneName"], v[key]
+        if url is None:
+            return
+        if key == "svnUrl":
+            host = urlsplit(url).hostname or ""
+        else:
+            location = limits.check_download_url(url)
+            host = location.host if location.scheme == "https" else ""
+        if host and _is_within(host.lower(), zone):
+            yield "privateZoneName", (f"must not contain the host of {key} ({host}): nodes could not "
+                                      + ("reach it" if key == "svnUrl" else "download it"))
+
+    return rule
+
+
+for _key in ("serviceHostName", "managementHostName"):
+    _rule(_zone_hides_host_rule(_key))
+for _key in ("productArtifactUrl", "jdbcDriverUrl"):
+    _rule(_zone_hides_download_rule(_key))
+for _key in ("svnUrl", "svnKitUrl", "trileadSshUrl"):
+    _rule(_zone_hides_download_rule(_key, svn_only=True))
+
+
+@_rule
+def _security_group_rules(v: _Values):
+    from components.firewall import rule_counts  # firewall builds on this module's model
+
+    for group, direction, count in rule_counts(
+        client_cidrs=v["allowedClientCidrs"], management_cidrs=v["managementAllowedCidrs"]
+    ):
+        if count > aws_facts.SECURITY_GROUP_RULES_PER_DIRECTION:
+            key = "managementAllowedCidrs" if v["managementAllowedCidrs"] else "allowedClientCidrs"
+            yield key, (f"needs {count} {direction} rules in the {group} security group, over AWS's default quota "
+                        f"of {aws_facts.SECURITY_GROUP_RULES_PER_DIRECTION}: list fewer or wider CIDR blocks")
+
+
+def _is_within(host: str, zone: str) -> bool:
+    return host == zone or host.endswith("." + zone)
+
+
+# --- reporting
 
 
 def _qualified(key: str) -> str:
-    return key if ":" in key else f"{PROJECT}:{key}"
+    return _one_line(key if ":" in key else f"{PROJECT}:{key}")
+
+
+def _one_line(text: str) -> str:
+    """Line breaks and other control characters escaped (\\n, \\r, \\u2028, ...): one problem, one line."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
 
 
 def _shown(key: str, value: Any) -> str:
@@ -434,65 +683,133 @@ def _shown(key: str, value: Any) -> str:
         return "(not set)"
     if key in SECRET_KEYS:
         return "[secret]"
+    if isinstance(value, SecretStr):
+        return "[secret]"
     if value == "":
         return '""'
     if isinstance(value, (list, tuple)):
         return json.dumps(list(value))
+    if isinstance(value, dict):
+        return json.dumps(value)
     if isinstance(value, bool):
         return str(value).lower()
-    return str(value).replace("\n", "\\n")  # keep each problem on one line
+    return _one_line(str(value))  # keep each problem on one line
 
 
 def _line(key: str, value: Any, allowed: str) -> str:
-    return f"invalid config {_qualified(key)} = {_shown(key, value)}: {allowed}"
+    return f"invalid config {_qualified(key)} = {_shown(key, value)}: {_one_line(allowed)}"
 
 
-def parse_config(raw: Mapping[str, Any]) -> ClusterConfig:
+def _looks_like(namespace: str, expected: str) -> bool:
+    return difflib.SequenceMatcher(None, namespace.lower(), expected).ratio() >= 0.75
+
+
+def _error_text(error: ValidationError) -> str:
+    problem = error.errors()[0]
+    return str(problem.get("ctx", {}).get("error", problem["msg"]))
+
+
+def parse_config(raw: Mapping[str, Any], *, project: str = PROJECT, stack: str = "dev") -> ClusterConfig:
     """Validate raw config, keys as the CLI names them (`wso2-cluster:workerCount`, `aws:region`).
 
     Keys of other namespaces (e.g. `aws:profile`) are left to their providers, unless they look
-    like one of ours in the wrong or a misspelt namespace.
+    like one of ours in the wrong or a misspelt namespace. `project` and `stack` name the nodes
+    of the trial render.
     """
-    values: dict[str, Any] = {}
+    given: dict[str, Any] = {}
     lines: list[str] = []
+    default_tags = _default_tags_of(raw.get("aws:defaultTags"))
     for key, value in raw.items():
+        if not isinstance(key, str):
+            continue
         namespace, _, name = key.partition(":")
         if key == "aws:region":
-            values[key] = value
+            given[key] = value
         elif namespace == PROJECT and name in _PROJECT_KEYS:
-            values[name] = value
+            given[name] = value
         elif namespace == PROJECT or name in _PROJECT_KEYS or _looks_like(namespace, PROJECT):
             close = difflib.get_close_matches(name, _PROJECT_KEYS, n=1)
             hint = f"; did you mean {_qualified(close[0])}?" if close else ""
             lines.append(_line(key, value, "unknown key" + hint + " (see README: Configuration)"))
-    try:
-        config = ClusterConfig.model_validate(values)
-    except ValidationError as error:
-        for problem in error.errors():
-            lines.extend(_describe(problem, values))
-        raise ConfigError("\n".join(sorted(set(lines)))) from None
+
+    # Pass 1: every key on its own.
+    parsed: dict[str, Any] = {}
+    invalid: set[str] = set()
+    for key, adapter in _ADAPTERS.items():
+        if key not in given:
+            if key in _REQUIRED:
+                lines.append(_line(key, None, f"required: {_REQUIRED[key]}"))
+                invalid.add(key)
+            continue
+        try:
+            parsed[key] = adapter.validate_python(given[key])
+        except ValidationError as error:
+            lines.append(_line(key, given[key], _error_text(error)))
+            invalid.add(key)
+        except (TypeError, AttributeError):  # a value of a type no parser expects (not from the CLI)
+            lines.append(_line(key, given[key], "has the wrong type (see README: Configuration)"))
+            invalid.add(key)
+
+    # Pass 2: every cross-key rule whose keys are valid.
+    values = _Values(parsed, invalid, {"aws:defaultTags": default_tags})
+    for rule in _RULES:
+        try:
+            lines.extend(_line(key, values[key], allowed) for key, allowed in rule(values))
+        except _Invalid:
+            pass
     if lines:
-        raise ConfigError("\n".join(sorted(lines)))
+        raise ConfigError("\n".join(sorted(set(lines))))
+
+    config = ClusterConfig.model_construct(**{_FIELDS_BY_ALIAS[k]: v for k, v in parsed.items()})
+    # Pass 3: what the renderer checks, checked now.
+    from components.node_settings import trial_render_problems  # node_settings builds on ClusterConfig
+
+    try:
+        problems = trial_render_problems(config, project=project, stack=stack)
+    except Exception as error:  # noqa: BLE001 - a renderer failure must still be one clean line
+        problems = [f"the nodes' user data could not be rendered: {type(error).__name__}: {_one_line(str(error))}"]
+    if problems:
+        raise ConfigError("\n".join(f"invalid config: {p}" for p in problems))
     return config
 
 
-def _describe(problem: Mapping[str, Any], values: Mapping[str, Any]) -> list[str]:
-    if problem["loc"]:
-        key = str(problem["loc"][0])
-        value = values.get(key)
-        if problem["type"] == "missing":
-            return [_line(key, None, f"required: {_REQUIRED[key]}")]
-        return [_line(key, value, str(problem.get("ctx", {}).get("error", problem["msg"])))]
-    cause = problem.get("ctx", {}).get("error")
-    if isinstance(cause, ConfigProblems):
-        return [_line(key, value, allowed) for key, value, allowed in cause.problems]
-    return [f"invalid config: {problem['msg']}"]
+def _default_tags_of(value: Any) -> dict[str, str]:
+    """The AWS provider's default tags (`aws:defaultTags`, {"tags": {...}}), when readable; the
+    provider reports a value it cannot read itself."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError:
+            return {}
+    tags = value.get("tags") if isinstance(value, dict) else None
+    if not isinstance(tags, dict):
+        return {}
+    return {str(k): "" if v is None else str(v) for k, v in tags.items()}
 
 
-_REQUIRED = {
-    "aws:region": "set it with `pulumi config set aws:region eu-west-1` (or AWS_REGION)",
-    "productArtifactUrl": "the s3:// or https:// location of the WSO2 AS zip",
-}
+def posture_warnings(config: ClusterConfig) -> list[str]:
+    """What is allowed but unwise, one line each (the preview prints them, `pulumi up` logs them)."""
+    warnings = []
+    if config.product_artifact_sha256 is None:
+        warnings.append(f"{_qualified('productArtifactSha256')} is not set: nodes install the product zip unchecked")
+    if config.prod_like:
+        if any(ipaddress.IPv4Network(c).prefixlen == 0 for c in config.management_allowed_cidrs):
+            warnings.append(f"{_qualified('managementAllowedCidrs')} opens the management console to the internet "
+                            "(0.0.0.0/0) on a stack with deletion protection")
+        if config.http_mode == "forward" and any(
+            ipaddress.IPv4Network(c).prefixlen == 0 for c in config.allowed_client_cidrs
+        ):
+            warnings.append(f"{_qualified('httpMode')} forward serves plain HTTP to the internet (0.0.0.0/0) "
+                            "on a stack with deletion protection")
+        if config.jdbc_driver_sha256 is None:
+            warnings.append(f"{_qualified('jdbcDriverSha256')} is not set: nodes install the JDBC driver unchecked")
+        if config.worker_count == 1:
+            warnings.append(f"{_qualified('workerCount')} is 1 on a stack with deletion protection: a change that "
+                            "replaces the worker takes the service down while it boots")
+        elif config.max_unavailable >= config.worker_count:
+            warnings.append(f"{_qualified('maxUnavailableWorkers')} is {config.max_unavailable} on a stack with deletion "
+                            "protection: a change that replaces nodes takes every worker, and the service, down at once")
+    return warnings
 
 
 def read_pulumi_config() -> dict[str, Any]:
@@ -509,4 +826,4 @@ def read_pulumi_config() -> dict[str, Any]:
 
 
 def load_config() -> ClusterConfig:
-    return parse_config(read_pulumi_config())
+    return parse_config(read_pulumi_config(), project=pulumi.get_project(), stack=pulumi.get_stack())

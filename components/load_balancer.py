@@ -1,5 +1,10 @@
 """The Application Load Balancer: host-based routing of the service host to the workers and the
-management host to the manager, HTTP 80 and HTTPS 443 (TLS 1.2/1.3 only)."""
+management host to the manager, HTTP 80 and HTTPS 443 (TLS 1.2/1.3 only).
+
+The management console is not public by default: only `managementAllowedCidrs` (by default the
+VPC's own range) reach it, through a source-IP condition on its rules; everyone else gets 403. An optional WAFv2 web ACL guards the
+whole load balancer. Targets are attached per node (`attach`), as each node is launched.
+"""
 
 from __future__ import annotations
 
@@ -11,47 +16,59 @@ import pulumi_aws as aws
 import pulumi_tls as tls
 
 from components.log_bucket import LogBucket, LogBucketArgs
-from components.naming import aws_name
 
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
-HEALTHY_CODES = "200-399"  # the consoles answer with redirects to their login pages
+HEALTHY_CODES = "200-399"  # the console answers with redirects to its login page
+MANAGEMENT_RULE_PRIORITY = 10  # the console's allowed sources; 10 + n for more than 4 of them
+MANAGEMENT_DENY_PRIORITY = 100
+# The WAF's AWS managed rule groups: common exploits, and inputs known to be malicious.
+MANAGED_RULE_GROUPS = ("AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet")
 
 
 @dataclass
 class LoadBalancerArgs:
-    name_prefix: str  # physical names: <prefix>-alb, <prefix>-wh-<port>, ... (<= 32 characters)
+    label: str  # naming.stack_label(stack): logical names (AWS auto-names from them)
     vpc_id: pulumi.Input[str]
     subnet_ids: Sequence[pulumi.Input[str]]  # public, in two or more AZs
     security_group_id: pulumi.Input[str]
-    manager_instance_id: pulumi.Input[str]
-    worker_instance_ids: Sequence[pulumi.Input[str]]
     http_port: int  # 9763 + offset
     https_port: int  # 9443 + offset
     service_host: str
     management_host: str
+    # Who may reach the console. Never empty: by default the VPC's own range, which keeps the
+    # manager's target group in use (so its targets are health-checked) while nobody on the
+    # internet matches it; operators then reach the console through SSM port forwarding.
+    management_cidrs: Sequence[pulumi.Input[str]]
+    cidrs_per_rule: int  # source CIDRs per listener rule (an ALB rule takes 5 condition values)
     http_mode: str  # "forward" | "redirect"
     worker_health_check_path: str
     manager_health_check_path: str
     manager_stickiness_seconds: int
+    worker_stickiness_seconds: int  # 0: none
     deletion_protection: bool
     certificate_arn: Optional[str] = None
     self_signed_certificate: bool = False
     # FSBP ELB.5: access logs to access_logs_bucket, or (when None) to a bucket made here.
     access_logs: bool = True
     access_logs_bucket: Optional[str] = None
+    web_acl_rate_limit: Optional[int] = None  # requests per 5 minutes per client IP; None: no WAF
     public_zone_id: Optional[str] = None
+    region: str = ""
+    partition: str = "aws"
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
 class LoadBalancer(pulumi.ComponentResource):
     alb: aws.lb.LoadBalancer
     workers_http: Optional[aws.lb.TargetGroup]  # only when HTTP is forwarded to the workers
-    log_bucket: Optional[LogBucket] = None
     workers_https: aws.lb.TargetGroup
     manager_https: aws.lb.TargetGroup
+    log_bucket: Optional[LogBucket] = None
+    web_acl: Optional[aws.wafv2.WebAcl] = None
 
     def __init__(self, name: str, args: LoadBalancerArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("wso2:cluster:LoadBalancer", name, None, opts)
+        self._name = name
         child = pulumi.ResourceOptions(parent=self)
         tags = dict(args.tags)
 
@@ -60,8 +77,10 @@ class LoadBalancer(pulumi.ComponentResource):
             bucket: pulumi.Input[str] = args.access_logs_bucket
             if bucket is None:
                 self.log_bucket = LogBucket(name, LogBucketArgs(
-                    name_prefix=args.name_prefix,
-                    log_prefix=args.name_prefix,
+                    name_prefix=args.label,
+                    log_prefix=args.label,
+                    region=args.region,
+                    partition=args.partition,
                     # the logs may go when the load balancer may (no deletion protection)
                     force_destroy=not args.deletion_protection,
                     tags=tags,
@@ -69,11 +88,11 @@ class LoadBalancer(pulumi.ComponentResource):
                 bucket = self.log_bucket.bucket.bucket
                 # ELB checks that it may write to the bucket when logging is switched on.
                 alb_waits_for = self.log_bucket.ready
-            access_logs = aws.lb.LoadBalancerAccessLogsArgs(bucket=bucket, prefix=args.name_prefix, enabled=True)
+            access_logs = aws.lb.LoadBalancerAccessLogsArgs(bucket=bucket, prefix=args.label, enabled=True)
 
+        # Auto-named (<label>-alb-<random>, within the 32 characters AWS allows).
         self.alb = aws.lb.LoadBalancer(
             f"{name}-alb",
-            name=aws_name(args.name_prefix, "alb"),
             load_balancer_type="application",
             internal=False,
             subnets=list(args.subnet_ids),
@@ -86,13 +105,12 @@ class LoadBalancer(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=alb_waits_for),
         )
 
-        def target_group(label: str, short: str, protocol: str, port: int, path: str,
-                         stickiness: Optional[aws.lb.TargetGroupStickinessArgs] = None) -> aws.lb.TargetGroup:
-            # The port is part of the name: a new port offset replaces the group under a new name,
-            # so the new one is created before the old one is deleted.
+        def target_group(short: str, protocol: str, port: int, path: str, stickiness_seconds: int) -> aws.lb.TargetGroup:
+            # Auto-named from a short logical name (a target group's name has at most 32
+            # characters): a group replaced for a new port or VPC gets a new name, and is created
+            # before the old one is deleted.
             return aws.lb.TargetGroup(
-                f"{name}-{label}",
-                name=aws_name(args.name_prefix, short, str(port)),
+                f"{name}-{short}",
                 target_type="instance",
                 vpc_id=args.vpc_id,
                 protocol=protocol,
@@ -101,40 +119,30 @@ class LoadBalancer(pulumi.ComponentResource):
                 health_check=aws.lb.TargetGroupHealthCheckArgs(
                     enabled=True, protocol=protocol, port="traffic-port", path=path, matcher=HEALTHY_CODES
                 ),
-                stickiness=stickiness,
+                stickiness=aws.lb.TargetGroupStickinessArgs(
+                    type="lb_cookie", enabled=True, cookie_duration=stickiness_seconds
+                ) if stickiness_seconds else None,
                 tags=tags,
                 opts=child,
             )
 
         # The workers' HTTP group exists only when the HTTP listener forwards to it: in redirect
         # mode nothing would use it, and AWS would report its targets unused (Target.NotInUse).
-        forward_http = args.http_mode == "forward"
         self.workers_http = (
-            target_group("workers-http", "wh", "HTTP", args.http_port, args.worker_health_check_path)
-            if forward_http else None
+            target_group("wh", "HTTP", args.http_port, args.worker_health_check_path, args.worker_stickiness_seconds)
+            if args.http_mode == "forward" else None
         )
-        self.workers_https = target_group("workers-https", "ws", "HTTPS", args.https_port, args.worker_health_check_path)
-        self.manager_https = target_group(
-            "manager-https", "ms", "HTTPS", args.https_port, args.manager_health_check_path,
-            # The management console keeps its session on one node.
-            stickiness=aws.lb.TargetGroupStickinessArgs(
-                type="lb_cookie", enabled=True, cookie_duration=args.manager_stickiness_seconds
-            ),
-        )
-        worker_groups = [("https", self.workers_https, args.https_port)]
-        if self.workers_http is not None:
-            worker_groups.insert(0, ("http", self.workers_http, args.http_port))
-        for i, worker_id in enumerate(args.worker_instance_ids, start=1):
-            for label, group, port in worker_groups:
-                aws.lb.TargetGroupAttachment(
-                    f"{name}-worker-{i}-{label}", target_group_arn=group.arn, target_id=worker_id, port=port, opts=child
-                )
-        aws.lb.TargetGroupAttachment(
-            f"{name}-manager-https", target_group_arn=self.manager_https.arn, target_id=args.manager_instance_id,
-            port=args.https_port, opts=child,
-        )
+        self.workers_https = target_group("ws", "HTTPS", args.https_port, args.worker_health_check_path,
+                                          args.worker_stickiness_seconds)
+        # The management console keeps its session on one node.
+        self.manager_https = target_group("ms", "HTTPS", args.https_port, args.manager_health_check_path,
+                                          args.manager_stickiness_seconds)
+        self._worker_groups = [(label, group, port) for label, group, port in (
+            ("http", self.workers_http, args.http_port), ("https", self.workers_https, args.https_port))
+            if group is not None]
+        self._manager_groups = [("https", self.manager_https, args.https_port)]
 
-        redirect_to_https = aws.lb.ListenerDefaultActionArgs(
+        redirect_to_https = dict(
             type="redirect",
             redirect=aws.lb.ListenerDefaultActionRedirectArgs(protocol="HTTPS", port="443", status_code="HTTP_301"),
         )
@@ -146,7 +154,7 @@ class LoadBalancer(pulumi.ComponentResource):
             default_actions=[
                 aws.lb.ListenerDefaultActionArgs(type="forward", target_group_arn=self.workers_http.arn)
                 if self.workers_http is not None
-                else redirect_to_https
+                else aws.lb.ListenerDefaultActionArgs(**redirect_to_https)
             ],
             tags=tags,
             opts=child,
@@ -155,14 +163,12 @@ class LoadBalancer(pulumi.ComponentResource):
         aws.lb.ListenerRule(
             f"{name}-http-management-redirect",
             listener_arn=http.arn,
-            priority=10,
+            priority=MANAGEMENT_RULE_PRIORITY,
             conditions=[self._host_is(args.management_host)],
-            actions=[
-                aws.lb.ListenerRuleActionArgs(
-                    type="redirect",
-                    redirect=aws.lb.ListenerRuleActionRedirectArgs(protocol="HTTPS", port="443", status_code="HTTP_301"),
-                )
-            ],
+            actions=[aws.lb.ListenerRuleActionArgs(
+                type="redirect",
+                redirect=aws.lb.ListenerRuleActionRedirectArgs(protocol="HTTPS", port="443", status_code="HTTP_301"),
+            )],
             tags=tags,
             opts=child,
         )
@@ -178,16 +184,39 @@ class LoadBalancer(pulumi.ComponentResource):
             tags=tags,
             opts=child,
         )
+        # The console: the allowed sources (at most `cidrs_per_rule` per rule) to the manager;
+        # anyone else asking for the management host gets 403, never the workers.
+        chunks = [args.management_cidrs[i:i + args.cidrs_per_rule]
+                  for i in range(0, len(args.management_cidrs), args.cidrs_per_rule)]
+        for number, cidrs in enumerate(chunks):
+            aws.lb.ListenerRule(
+                f"{name}-https-management" + (f"-{number}" if number else ""),
+                listener_arn=https.arn,
+                priority=MANAGEMENT_RULE_PRIORITY + number,
+                conditions=[self._host_is(args.management_host), aws.lb.ListenerRuleConditionArgs(
+                    source_ip=aws.lb.ListenerRuleConditionSourceIpArgs(values=list(cidrs)))],
+                actions=[aws.lb.ListenerRuleActionArgs(type="forward", target_group_arn=self.manager_https.arn)],
+                tags=tags,
+                opts=child,
+            )
         aws.lb.ListenerRule(
-            f"{name}-https-management",
+            f"{name}-https-management-deny",
             listener_arn=https.arn,
-            priority=10,
+            priority=MANAGEMENT_DENY_PRIORITY,
             conditions=[self._host_is(args.management_host)],
-            actions=[aws.lb.ListenerRuleActionArgs(type="forward", target_group_arn=self.manager_https.arn)],
+            actions=[aws.lb.ListenerRuleActionArgs(
+                type="fixed-response",
+                fixed_response=aws.lb.ListenerRuleActionFixedResponseArgs(
+                    content_type="text/plain", status_code="403",
+                    message_body="The management console is not reachable from this address.\n",
+                ),
+            )],
             tags=tags,
             opts=child,
         )
 
+        if args.web_acl_rate_limit is not None:
+            self.web_acl = self._web_acl(name, args, tags)
         if args.public_zone_id:
             for label, host in (("service", args.service_host), ("management", args.management_host)):
                 aws.route53.Record(
@@ -208,11 +237,65 @@ class LoadBalancer(pulumi.ComponentResource):
         }
         self.register_outputs({"dnsName": self.alb.dns_name, "targetGroupArns": self.target_group_arns})
 
+    def attach(self, node_name: str, role: str, instance: aws.ec2.Instance) -> list[tuple[aws.lb.TargetGroup, int, aws.lb.TargetGroupAttachment]]:
+        """Register a node's instance in its role's target groups: (group, port, attachment)."""
+        groups = self._manager_groups if role == "manager" else self._worker_groups
+        attached = []
+        for label, group, port in groups:
+            attachment = aws.lb.TargetGroupAttachment(
+                f"{self._name}-{node_name}-{label}", target_group_arn=group.arn, target_id=instance.id, port=port,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            attached.append((group, port, attachment))
+        return attached
+
     @staticmethod
     def _host_is(host: str) -> aws.lb.ListenerRuleConditionArgs:
         return aws.lb.ListenerRuleConditionArgs(
             host_header=aws.lb.ListenerRuleConditionHostHeaderArgs(values=[host])
         )
+
+    def _web_acl(self, name: str, args: LoadBalancerArgs, tags: Mapping[str, str]) -> aws.wafv2.WebAcl:
+        """AWS managed rule groups and a per-client-IP rate limit, in front of an old product."""
+        child = pulumi.ResourceOptions(parent=self)
+
+        def visibility(metric: str) -> aws.wafv2.WebAclVisibilityConfigArgs:
+            return aws.wafv2.WebAclVisibilityConfigArgs(
+                cloudwatch_metrics_enabled=True, metric_name=metric, sampled_requests_enabled=True)
+
+        rules = [
+            aws.wafv2.WebAclRuleArgs(
+                name=group,
+                priority=priority,
+                override_action=aws.wafv2.WebAclRuleOverrideActionArgs(none=aws.wafv2.WebAclRuleOverrideActionNoneArgs()),
+                statement=aws.wafv2.WebAclRuleStatementArgs(
+                    managed_rule_group_statement=aws.wafv2.WebAclRuleStatementManagedRuleGroupStatementArgs(
+                        vendor_name="AWS", name=group)),
+                visibility_config=visibility(group),
+            )
+            for priority, group in enumerate(MANAGED_RULE_GROUPS, start=1)
+        ]
+        rules.append(aws.wafv2.WebAclRuleArgs(
+            name="rate-limit-per-client-ip",
+            priority=len(rules) + 1,
+            action=aws.wafv2.WebAclRuleActionArgs(block=aws.wafv2.WebAclRuleActionBlockArgs()),
+            statement=aws.wafv2.WebAclRuleStatementArgs(
+                rate_based_statement=aws.wafv2.WebAclRuleStatementRateBasedStatementArgs(
+                    limit=args.web_acl_rate_limit, aggregate_key_type="IP")),
+            visibility_config=visibility("rate-limit-per-client-ip"),
+        ))
+        web_acl = aws.wafv2.WebAcl(
+            f"{name}-waf",
+            scope="REGIONAL",
+            default_action=aws.wafv2.WebAclDefaultActionArgs(allow=aws.wafv2.WebAclDefaultActionAllowArgs()),
+            rules=rules,
+            visibility_config=visibility(f"{args.label}-waf"),
+            tags=dict(tags),
+            opts=child,
+        )
+        aws.wafv2.WebAclAssociation(f"{name}-waf-association", resource_arn=self.alb.arn,
+                                    web_acl_arn=web_acl.arn, opts=child)
+        return web_acl
 
     def _certificate(self, name: str, args: LoadBalancerArgs, tags: Mapping[str, str]) -> pulumi.Input[str]:
         if args.certificate_arn:

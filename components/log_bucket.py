@@ -1,8 +1,10 @@
 """A private S3 bucket for the load balancer's access logs (FSBP ELB.5), when the stack makes one.
 
 ALB access logs support only SSE-S3 (AES256) encryption, not KMS. The bucket is private (public
-access blocked, ACLs disabled), refuses plain-HTTP requests (FSBP S3.5), keeps logs 90 days, and
-lets only Elastic Load Balancing write, and only under the load balancer's prefix and account.
+access blocked, ACLs disabled), refuses plain-HTTP requests (FSBP S3.5), keeps logs 90 days,
+aborts incomplete multipart uploads, and lets only Elastic Load Balancing write, and only under
+the load balancer's prefix and account: as the region's ELB account where the region has one,
+and as the log-delivery service principal (the only way in regions opened since August 2022).
 """
 
 from __future__ import annotations
@@ -14,19 +16,18 @@ from typing import Mapping, Optional
 import pulumi
 import pulumi_aws as aws
 
-from components.naming import aws_name
+from components.aws_facts import ELB_LOG_DELIVERY_SERVICE, elb_log_account
 
 LOG_RETENTION_DAYS = 90
-# Regions opened since August 2022 deliver logs as this service principal, older ones as the
-# region's ELB account (aws.elb.get_service_account); the policy allows both.
-ELB_LOG_DELIVERY_SERVICE = "logdelivery.elasticloadbalancing.amazonaws.com"
-BUCKET_PREFIX_LIMIT = 37  # S3 bucket_prefix: at most 37 characters, lower case
+ABORT_INCOMPLETE_UPLOADS_DAYS = 7
 
 
 @dataclass
 class LogBucketArgs:
-    name_prefix: str  # e.g. "wso2-dev": the bucket is <prefix>-alb-logs-<unique suffix>
+    name_prefix: str  # the stack label: the bucket is <prefix>-alb-logs-<unique suffix>
     log_prefix: str  # the load balancer's access_logs prefix (objects under <prefix>/AWSLogs/<account>/)
+    region: str
+    partition: str
     force_destroy: bool  # true when the load balancer itself may be destroyed (no deletion protection)
     tags: Mapping[str, str] = field(default_factory=dict)
 
@@ -41,13 +42,14 @@ class LogBucket(pulumi.ComponentResource):
         super().__init__("wso2:cluster:LogBucket", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         account_id = aws.get_caller_identity().account_id
-        elb_account_arn = aws.elb.get_service_account().arn
+        elb_account = elb_log_account(args.region)
 
         # aws.s3.Bucket, not BucketV2 (deprecated in favour of Bucket in pulumi-aws 7). A unique
-        # suffix keeps the globally unique name free; lower case because S3 requires it.
+        # suffix keeps the globally unique name free (the stack label is lower case, and short
+        # enough for bucket_prefix's 37 characters).
         self.bucket = aws.s3.Bucket(
             f"{name}-alb-logs",
-            bucket_prefix=aws_name(args.name_prefix.lower(), "alb-logs", limit=BUCKET_PREFIX_LIMIT - 1) + "-",
+            bucket_prefix=f"{args.name_prefix}-alb-logs-",
             # Logs go with the stack, unless the stack protects its load balancer (prod).
             force_destroy=args.force_destroy,
             tags=dict(args.tags),
@@ -86,40 +88,45 @@ class LogBucket(pulumi.ComponentResource):
                 status="Enabled",
                 filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=f"{args.log_prefix}/"),
                 expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=LOG_RETENTION_DAYS),
+            ), aws.s3.BucketLifecycleConfigurationRuleArgs(
+                id="abort-incomplete-uploads",
+                status="Enabled",
+                filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
+                abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
+                    days_after_initiation=ABORT_INCOMPLETE_UPLOADS_DAYS),
             )],
             opts=child,
         )
 
         def policy_document(values: list) -> str:
             bucket_arn, bucket_name = values
-            log_objects = f"arn:aws:s3:::{bucket_name}/{args.log_prefix}/AWSLogs/{account_id}/*"
-            return json.dumps({
-                "Version": "2012-10-17",
-                "Statement": [
-                    {
-                        "Sid": "DenyInsecureTransport",
-                        "Effect": "Deny",
-                        "Principal": "*",
-                        "Action": "s3:*",
-                        "Resource": [bucket_arn, f"{bucket_arn}/*"],
-                        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                    },
-                    {
-                        "Sid": "ElbAccountLogDelivery",
-                        "Effect": "Allow",
-                        "Principal": {"AWS": elb_account_arn},
-                        "Action": "s3:PutObject",
-                        "Resource": log_objects,
-                    },
-                    {
-                        "Sid": "ElbServiceLogDelivery",
-                        "Effect": "Allow",
-                        "Principal": {"Service": ELB_LOG_DELIVERY_SERVICE},
-                        "Action": "s3:PutObject",
-                        "Resource": log_objects,
-                    },
-                ],
-            })
+            log_objects = f"arn:{args.partition}:s3:::{bucket_name}/{args.log_prefix}/AWSLogs/{account_id}/*"
+            statements = [
+                {
+                    "Sid": "DenyInsecureTransport",
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "s3:*",
+                    "Resource": [bucket_arn, f"{bucket_arn}/*"],
+                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                },
+                {
+                    "Sid": "ElbServiceLogDelivery",
+                    "Effect": "Allow",
+                    "Principal": {"Service": ELB_LOG_DELIVERY_SERVICE},
+                    "Action": "s3:PutObject",
+                    "Resource": log_objects,
+                },
+            ]
+            if elb_account:
+                statements.append({
+                    "Sid": "ElbAccountLogDelivery",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:{args.partition}:iam::{elb_account}:root"},
+                    "Action": "s3:PutObject",
+                    "Resource": log_objects,
+                })
+            return json.dumps({"Version": "2012-10-17", "Statement": statements})
 
         policy = aws.s3.BucketPolicy(
             f"{name}-alb-logs-policy",

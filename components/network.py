@@ -37,6 +37,7 @@ def carve_subnets(vpc_cidr: str, az_count: int) -> tuple[list[str], list[str]]:
 
 class Network(pulumi.ComponentResource):
     vpc_id: pulumi.Output[str]
+    vpc_cidr: pulumi.Output[str]
     public_subnet_ids: list[pulumi.Output[str]]
     private_subnet_ids: list[pulumi.Output[str]]  # in AZ order: index i is AZ i (new VPC)
     # The private subnets' default routes through NAT: a node booting before them could not
@@ -48,6 +49,7 @@ class Network(pulumi.ComponentResource):
         self.outbound_routes = []
         if args.vpc_id:
             self.vpc_id = pulumi.Output.from_input(args.vpc_id)
+            self.vpc_cidr = aws.ec2.get_vpc_output(id=args.vpc_id).cidr_block
             self.public_subnet_ids = [pulumi.Output.from_input(s) for s in args.public_subnet_ids]
             self.private_subnet_ids = [pulumi.Output.from_input(s) for s in args.private_subnet_ids]
         else:
@@ -79,7 +81,7 @@ class Network(pulumi.ComponentResource):
             tags={**tags, "Name": f"{name}-vpc"},
             opts=child,
         )
-        self.vpc_id = vpc.id
+        self.vpc_id, self.vpc_cidr = vpc.id, vpc.cidr_block
         self._flow_logs(name, vpc, tags)
         # FSBP EC2.2: the default group must allow nothing; declaring it without rules strips them.
         aws.ec2.DefaultSecurityGroup(

@@ -2,87 +2,39 @@
 
 The ENI comes first so that every node's private IP is known before any instance exists: the
 user data of each node carries its own IP and, in WKA mode, the well-known members' IPs. The
-instance is launched in a second step (`launch`) once the user data can be rendered.
+instance is launched in a second step (`launch`) once the user data can be rendered, after the
+resources it must wait for (the previous batch's health gates, on a rolling change).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Mapping, Optional, Sequence
 
 import pulumi
 import pulumi_aws as aws
 
 from components.config import ClusterConfig
-from userdata.settings import Artifact, AwsDiscovery, Database, DeploymentSync, NodeSettings
 
 AMI_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-{arch}"
-MYSQL_PORT = 3306
-USER_STORE_DB = "WSO2_USER_DB"
-REGISTRY_DB = "WSO2_REGISTRY_DB"
 
 
-def node_ami(config: ClusterConfig) -> pulumi.Input[str]:
-    """The pinned AMI, else the latest Amazon Linux 2023 for the architecture (public SSM parameter)."""
+def node_ami(config: ClusterConfig, label: str, parent: pulumi.Resource) -> pulumi.Input[str]:
+    """The pinned AMI, else the latest Amazon Linux 2023 for the architecture, pinned in state.
+
+    A newer AL2023 release must not replace every node at the next `pulumi up`, so the latest
+    AMI id is kept in a `Stash` (state only: its output keeps its first value). Its name carries
+    the architecture: a new architecture is a new stash, holding the then-latest AMI of that
+    architecture, so the nodes are replaced (rolling) onto an image they can boot. A pinned
+    amiId rolls the nodes onto exactly that image.
+    """
     if config.ami_id:
         return config.ami_id
-    # insecure_value: the public AMI id is no secret (value is marked secret by the provider,
-    # which would make every instance's ami input secret).
-    return aws.ssm.get_parameter_output(name=AMI_PARAMETER.format(arch=config.architecture)).insecure_value
-
-
-def build_node_settings(
-    config: ClusterConfig,
-    *,
-    role: str,
-    name: str,
-    private_ip: str,
-    wka_members: Sequence[str],
-    security_group_name: str,
-    discovery_tag_value: str,
-    secret_arns: Mapping[str, str],
-    iam_role: Optional[str] = None,
-) -> NodeSettings:
-    """This node's settings from plain values: its own IP, the WKA set without it, and config."""
-    aws_discovery = None
-    if config.membership_scheme == "aws":
-        aws_discovery = AwsDiscovery(
-            region=config.region,
-            security_group_name=security_group_name,
-            tag_key=config.discovery_tag_key,
-            tag_value=discovery_tag_value,
-            credentials=config.discovery_credentials,
-            iam_role=iam_role if config.discovery_credentials == "instanceRole" else None,
-            conn_timeout_seconds=config.discovery_conn_timeout_seconds,
-        )
-    return NodeSettings(
-        role=role,
-        name=name,
-        private_ip=private_ip,
-        region=config.region,
-        cluster_domain=config.cluster_domain,
-        membership_scheme=config.membership_scheme,
-        cluster_port=config.cluster_port,
-        port_offset=config.port_offset,
-        service_host=config.service_host_name,
-        management_host=config.management_host_name,
-        # The private alias, a plain string: a node never depends on the RDS instance.
-        database=Database(
-            host=config.database_host_name,
-            port=MYSQL_PORT,
-            username=config.db_username,
-            user_store_db=USER_STORE_DB,
-            registry_db=REGISTRY_DB,
-        ),
-        product=Artifact(config.product_artifact_url, config.product_artifact_sha256),
-        jdbc_driver=Artifact(config.jdbc_driver_url, config.jdbc_driver_sha256),
-        wka_members=tuple(ip for ip in wka_members if ip != private_ip),
-        aws_discovery=aws_discovery,
-        deployment_sync=DeploymentSync(
-            enabled=config.deployment_synchronizer == "svn", svn_url=config.svn_url, svn_user=config.svn_user
-        ),
-        secret_arns=dict(secret_arns),
-    )
+    # insecure_value: a public AMI id is no secret (the provider marks the value secret, which
+    # would make every instance's ami input secret).
+    latest = aws.ssm.get_parameter_output(name=AMI_PARAMETER.format(arch=config.architecture)).insecure_value
+    return pulumi.Stash(f"{label}-node-ami-{config.architecture}", input=latest,
+                        opts=pulumi.ResourceOptions(parent=parent)).output
 
 
 @dataclass
@@ -96,11 +48,9 @@ class NodeArgs:
     root_volume_size_gb: int
     instance_profile: pulumi.Input[str]
     tags: Mapping[str, str]  # Name, wso2:role, the discovery tag and the stack's extra tags
-    # With the "latest Amazon Linux 2023" AMI, a newer release must not replace running nodes
-    # at the next `pulumi up` (all at once); new nodes take it. A pinned amiId rolls them.
-    ignore_ami_changes: bool = False
-    # Resources the node must not boot before (its permissions, the secret values it reads).
-    boot_dependencies: Sequence[pulumi.Resource] = field(default_factory=list)
+    # Hazelcast 3.5 fetches instance-role credentials without an IMDSv2 token: only nodes that
+    # discover with their role allow IMDSv1 (see README, AWS discovery credentials).
+    imds_v1: bool = False
 
 
 class Node(pulumi.ComponentResource):
@@ -121,8 +71,8 @@ class Node(pulumi.ComponentResource):
         )
         self.private_ip = self.network_interface.private_ip
 
-    def launch(self, user_data_base64: pulumi.Input[str]) -> aws.ec2.Instance:
-        """Create the instance on the ENI, with its rendered user data."""
+    def launch(self, user_data_base64: pulumi.Input[str], waits_for: Sequence[pulumi.Resource]) -> aws.ec2.Instance:
+        """Create the instance on the ENI, with its rendered user data, after `waits_for`."""
         args = self.args
         self.instance = aws.ec2.Instance(
             f"{self._name}-instance",
@@ -134,7 +84,7 @@ class Node(pulumi.ComponentResource):
             iam_instance_profile=args.instance_profile,
             metadata_options=aws.ec2.InstanceMetadataOptionsArgs(
                 http_endpoint="enabled",
-                http_tokens="required",  # IMDSv2 only
+                http_tokens="optional" if args.imds_v1 else "required",  # IMDSv2 only, unless it cannot be
                 http_put_response_hop_limit=1,
                 instance_metadata_tags="disabled",
             ),
@@ -156,8 +106,7 @@ class Node(pulumi.ComponentResource):
                 parent=self,
                 # The replacement cannot attach the ENI while the old instance holds it.
                 delete_before_replace=True,
-                depends_on=list(args.boot_dependencies),
-                ignore_changes=["ami"] if args.ignore_ami_changes else None,
+                depends_on=list(waits_for),
             ),
         )
         self.register_outputs(

@@ -7,8 +7,10 @@ same program gives the same inventory; nothing here decides what the program dec
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import ipaddress
+import logging
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Optional
 
@@ -16,6 +18,8 @@ import pulumi
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc, settings, stack as pulumi_stack
 from pulumi.runtime.sync_await import _sync_await
+
+import dill
 
 ACCOUNT_ID = "123456789012"
 SECRET_SIG = rpc._special_secret_sig  # the marker of a secret value on the wire
@@ -55,6 +59,7 @@ class Inventory:
     outputs: dict[str, Any]  # stack outputs, resolved; secret ones as "[secret]"
     secret_outputs: frozenset[str]
     raw_outputs: dict[str, Any] = field(repr=False, default_factory=dict)  # with secret values
+    warnings: list[str] = field(default_factory=list)  # what the program logged with pulumi.log.warn
 
     def of_type(self, type_token: str) -> list[DeclaredResource]:
         return [r for r in self.resources if r.type == type_token]
@@ -106,6 +111,7 @@ class AwsMocks(pulumi.runtime.Mocks):
 
     def __init__(self, region: str = "eu-west-1"):
         self.region = region
+        self.partition = _partition(region)
         self._subnet_cidrs: dict[str, str] = {}
         self._taken: dict[str, set] = {}
         self._eni_ips: dict[str, str] = {}
@@ -116,7 +122,7 @@ class AwsMocks(pulumi.runtime.Mocks):
     def _arn(self, service: str, resource: str) -> str:
         region = "" if service in ("iam", "route53") else self.region
         account = "" if service == "route53" else ACCOUNT_ID
-        return f"arn:aws:{service}:{region}:{account}:{resource}"
+        return f"arn:{self.partition}:{service}:{region}:{account}:{resource}"
 
     def _allocate_ip(self, subnet_id: str, eni_name: str, requested: Optional[str]) -> str:
         """A free address of the subnet picked from the ENI's name, so that an ENI keeps its IP
@@ -191,8 +197,11 @@ class AwsMocks(pulumi.runtime.Mocks):
             rid = self._arn("secretsmanager", f"secret:{secret_name}-{h[:6]}")
             out.update(arn=rid, name=secret_name)
         elif t == "aws:secretsmanager/secretVersion:SecretVersion":
-            rid = f"{inputs.get('secretId')}|{h[:32]}"
-            out["arn"] = inputs.get("secretId")
+            # a new value is a new version, as in Secrets Manager
+            version = self._hex(name, str(inputs.get("secretString")), n=32)
+            version_id = f"{version[:8]}-{version[8:12]}-{version[12:16]}-{version[16:20]}-{version[20:32]}"
+            rid = f"{inputs.get('secretId')}|{version_id}"
+            out.update(arn=inputs.get("secretId"), versionId=version_id)
         elif t in ("aws:iam/role:Role", "aws:iam/user:User", "aws:iam/instanceProfile:InstanceProfile",
                    "aws:iam/policy:Policy", "aws:iam/group:Group"):
             kind = {"Role": "role", "User": "user", "InstanceProfile": "instance-profile",
@@ -223,6 +232,39 @@ class AwsMocks(pulumi.runtime.Mocks):
         elif t == "aws:cloudwatch/logGroup:LogGroup":
             rid = inputs.get("name") or f"{name}-{h[:7]}"
             out.update(name=rid, arn=self._arn("logs", f"log-group:{rid}"))
+        elif t == "random:index/randomId:RandomId":
+            size = int(inputs.get("byteLength", 8))
+            out.update(hex=h[: 2 * size], dec=str(int(h[: 2 * size], 16)),
+                       b64Std=base64.b64encode(bytes.fromhex(h[: 2 * size])).decode())
+        elif t == "pulumi:index:Stash":
+            out["output"] = inputs.get("input")  # a stash's output is the input it was created with
+        elif t.startswith("pulumi-python:dynamic"):
+            # Run the dynamic provider's own create (the project's providers make no cloud call there).
+            provider = dill.loads(base64.b64decode(inputs["__provider"]))
+            props = {k: v for k, v in inputs.items() if k != "__provider"}
+            result = provider.create(props)
+            rid, out = result.id, {**inputs, **(result.outs or {})}
+        elif t == "aws:kms/key:Key":
+            rid = f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}"
+            out.update(keyId=rid, arn=self._arn("kms", f"key/{rid}"))
+        elif t == "aws:sns/topic:Topic":
+            topic = inputs.get("name") or f"{name}-{h[:7]}"
+            rid = self._arn("sns", topic)
+            out.update(arn=rid, name=topic)
+        elif t == "aws:ssm/parameter:Parameter":
+            rid = inputs["name"]
+            out["arn"] = self._arn("ssm", f"parameter/{rid.lstrip('/')}")
+        elif t == "aws:efs/fileSystem:FileSystem":
+            rid = f"fs-{h}"
+            out.update(arn=self._arn("elasticfilesystem", f"file-system/{rid}"), dnsName=f"{rid}.efs.{self.region}.amazonaws.com")
+        elif t == "aws:cloudwatch/metricAlarm:MetricAlarm":
+            alarm = inputs.get("name") or f"{name}-{h[:7]}"
+            rid = alarm
+            out.update(name=alarm, arn=self._arn("cloudwatch", f"alarm:{alarm}"))
+        elif t == "aws:wafv2/webAcl:WebAcl":
+            acl = inputs.get("name") or f"{name}-{h[:7]}"
+            rid = f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}"
+            out.update(name=acl, arn=self._arn("wafv2", f"regional/webacl/{acl}/{rid}"))
         elif t == "random:index/randomPassword:RandomPassword":
             out["result"] = f"Mock{h}Pw1"
         elif t == "tls:index/privateKey:PrivateKey":
@@ -252,16 +294,14 @@ class AwsMocks(pulumi.runtime.Mocks):
         if token == "aws:index/getCallerIdentity:getCallerIdentity":
             return {"accountId": ACCOUNT_ID, "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/mock", "userId": "AIDAMOCK",
                     "id": ACCOUNT_ID}
-        if token == "aws:index/getPartition:getPartition":
-            return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}
         if token == "aws:ec2/getSubnet:getSubnet":
             subnet_id = a.get("id", "subnet-unknown")
             index = int(self._hex(subnet_id, n=2), 16) % 2
             return {"id": subnet_id, "availabilityZone": f"{self.region}{'ab'[index]}",
                     "cidrBlock": f"10.99.{int(self._hex(subnet_id, n=2), 16)}.0/24",
                     "vpcId": a.get("vpcId", "vpc-existing")}
-        if token == "aws:elb/getServiceAccount:getServiceAccount":
-            return {"arn": "arn:aws:iam::156460612806:root", "id": "156460612806"}
+        if token == "aws:ec2/getVpc:getVpc":
+            return {"id": a.get("id"), "cidrBlock": "10.99.0.0/16", "arn": self._arn("ec2", f"vpc/{a.get('id')}")}
         raise NotImplementedError(f"the offline engine has no mock for the call {token}")
 
 
@@ -347,6 +387,27 @@ def _unwrap_secrets(props: Mapping[str, Any]) -> tuple[dict[str, Any], set[str]]
     return result, secret_keys
 
 
+_PROGRAM_LOG = logging.getLogger("offline-engine.program")
+_PROGRAM_LOG.propagate = False
+
+
+class _WarningRecorder(logging.Handler):
+    """Keeps the program's log messages of warning level (pulumi.log.warn)."""
+
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def _partition(region: str) -> str:
+    from components.aws_facts import partition_of  # botocore's partition data
+
+    return partition_of(region).name
+
+
 def run_program(
     program: Callable[[], None],
     config: Mapping[str, str],
@@ -365,13 +426,20 @@ def run_program(
     monitor = RecordingMonitor(mocks or AwsMocks(region))
     pulumi.runtime.set_all_config(dict(config), list(secret_keys))
     settings.ROOT.set(None)
-    pulumi_mocks.set_mocks(monitor.mocks, project=project, stack=stack, preview=False, monitor=monitor)
+    warnings = _WarningRecorder()
+    pulumi_mocks.set_mocks(monitor.mocks, project=project, stack=stack, preview=False, monitor=monitor,
+                           logger=_PROGRAM_LOG)
     settings.ROOT.set(None)  # set_mocks made a root stack; run_in_stack makes the one we record
-    _sync_await(pulumi_stack.run_in_stack(program))
+    _PROGRAM_LOG.addHandler(warnings)
+    try:
+        _sync_await(pulumi_stack.run_in_stack(program))
+    finally:
+        _PROGRAM_LOG.removeHandler(warnings)
     public = {k: ("[secret]" if k in monitor.secret_stack_outputs else v) for k, v in monitor.stack_outputs.items()}
     return Inventory(
         resources=list(monitor.declared),
         outputs=public,
         secret_outputs=frozenset(monitor.secret_stack_outputs),
         raw_outputs=dict(monitor.stack_outputs),
+        warnings=warnings.messages,
     )

@@ -2,9 +2,11 @@
 
     python -m offline.preview [--stack dev] [--out build] [--product-zip ZIP | --product-home DIR]
 
-Prints the declared resources by component, the stack outputs and every node's user-data size;
-writes build/<stack>/<node>/ with the user data as EC2 receives it, the decoded cloud-config,
-the files it installs and, given a product, the configuration files after apply-config.
+Prints the warnings about the stack's posture, the declared resources by component, the stack
+outputs, every node's user-data size, and the operations each node gets (where its logs go and
+its alarms); writes build/<stack>/<node>/ with the user data as EC2 receives it, the decoded
+cloud-config, the files it installs and, given a product, the configuration files after
+apply-config.
 """
 
 from __future__ import annotations
@@ -27,26 +29,20 @@ from offline.program import run_stack
 from offline.stack_config import ROOT, StackFileError, load_stack_config
 from userdata.unpack import UnpackedUserData, unpack_user_data
 from userdata import EC2_USER_DATA_LIMIT
-from userdata.settings import (
-    SECRET_DB_PASSWORD,
-    SECRET_DISCOVERY_ACCESS_KEY,
-    SECRET_DISCOVERY_SECRET_KEY,
-    SECRET_SVN_PASSWORD,
-)
+from userdata.settings import ALL_SECRETS
 
 INSTANCE = "aws:ec2/instance:Instance"
 APPLY_CONFIG = "/opt/wso2-cluster/bin/apply-config"
 # Stand-ins for the values a node fetches from Secrets Manager at boot.
-PLACEHOLDER_SECRETS = {
-    name: f"PLACEHOLDER-{name}"
-    for name in (SECRET_DB_PASSWORD, SECRET_DISCOVERY_ACCESS_KEY, SECRET_DISCOVERY_SECRET_KEY, SECRET_SVN_PASSWORD)
-}
+PLACEHOLDER_SECRETS = {name: f"PLACEHOLDER-{name}" for name in ALL_SECRETS}
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 
 
 @dataclass(frozen=True)
 class Node:
     name: str
     role: str
+    instance_id: str
     private_ip: str
     user_data_base64: str  # exactly what the instance declares, i.e. what EC2 receives
     user_data: UnpackedUserData
@@ -60,6 +56,7 @@ def nodes_of(inventory: Inventory) -> list[Node]:
             Node(
                 name=tags.get("Name", instance.name),
                 role=tags.get("wso2:role", "?"),
+                instance_id=instance.id,
                 private_ip=instance.outputs.get("privateIp", ""),
                 user_data_base64=instance.inputs["userDataBase64"],
                 user_data=unpack_user_data(instance.inputs["userDataBase64"]),
@@ -105,6 +102,31 @@ def print_plan(inventory: Inventory, nodes: list[Node], out=sys.stdout) -> None:
             f"{len(node.user_data.cloud_config.encode())} bytes decoded)",
             file=out,
         )
+
+
+def print_warnings(inventory: Inventory, out=sys.stdout) -> None:
+    if inventory.warnings:
+        print("Warnings:", file=out)
+        for warning in inventory.warnings:
+            print(f"  warning: {warning}", file=out)
+        print(file=out)
+
+
+def print_operations(inventory: Inventory, nodes: list[Node], out=sys.stdout) -> None:
+    """Per node: the log groups its CloudWatch agent ships to, and the alarms that watch it."""
+    parameters = {p.inputs["name"]: p.inputs["value"] for p in inventory.of_type("aws:ssm/parameter:Parameter")}
+    print("\nOperations per node (log groups the node ships to; alarms on it):", file=out)
+    for node in nodes:
+        settings = json.loads(node.user_data.files["/opt/wso2-cluster/node.json"].content)
+        agent = json.loads(parameters[settings["logAgentParameter"]])
+        print(f"  {node.name}", file=out)
+        for entry in agent["logs"]["logs_collected"]["files"]["collect_list"]:
+            print(f"    log    {entry['log_group_name']} (stream {node.instance_id}) <- {entry['file_path']}", file=out)
+        alarms = [a for a in inventory.of_type(ALARM) if (a.inputs.get("dimensions") or {}).get("InstanceId") == node.instance_id]
+        for alarm in sorted(alarms, key=lambda a: a.inputs["metricName"]):  # registration order varies
+            ec2_actions = [a.rsplit(":", 1)[1] for a in alarm.inputs["alarmActions"] if ":automate:" in a]
+            then = f" -> {', '.join(ec2_actions)}" if ec2_actions else ""
+            print(f"    alarm  {alarm.inputs['metricName']}: {alarm.inputs['alarmDescription']}{then}", file=out)
 
 
 def write_build(inventory: Inventory, nodes: list[Node], build_dir: Path) -> None:
@@ -166,7 +188,9 @@ def main(argv: Optional[list[str]] = None) -> int:
     for key in stack.placeholders:
         print(f"  note: {key} is encrypted in the stack file; a placeholder stands in for it offline")
     nodes = nodes_of(inventory)
+    print_warnings(inventory)
     print_plan(inventory, nodes)
+    print_operations(inventory, nodes)
     build_dir = args.out / args.stack
     write_build(inventory, nodes, build_dir)
     print(f"\nWrote {build_dir}/<node>/: user-data.base64 (as sent to EC2), cloud-config.yaml, files/")

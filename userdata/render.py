@@ -6,18 +6,27 @@ with mtime=0), and a node's bytes depend on nothing but its own settings. No Pul
 
 from __future__ import annotations
 
+import ast
 import base64
-import gzip
+import io
+import tokenize
 import ipaddress
 import json
 import re
+import struct
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Tuple
 
 import jinja2
 
+from . import limits
+from .limits import EC2_USER_DATA_LIMIT
 from .settings import (
+    ALL_SECRETS,
+    SECRET_ADMIN_PASSWORD,
+    SECRET_DB_MASTER_PASSWORD,
     SECRET_DB_PASSWORD,
     SECRET_DISCOVERY_ACCESS_KEY,
     SECRET_DISCOVERY_SECRET_KEY,
@@ -26,17 +35,18 @@ from .settings import (
 )
 from .unpack import written_files
 
-# EC2 rejects user data larger than this many bytes (the decoded payload, here the gzip bytes).
-EC2_USER_DATA_LIMIT = 16384
-
 BASE_DIR = "/opt/wso2-cluster"
 PRODUCT_HOME = "/opt/wso2as"
 STATE_DIR = "/var/lib/wso2-cluster"
+LOG_DIR = "/var/log/wso2-cluster"
 UNIT_DIR = "/etc/systemd/system"
+SHARED_MOUNT = "/mnt/wso2-shared"
 NODE_JSON = f"{BASE_DIR}/node.json"
 APPLY_CONFIG = f"{BASE_DIR}/bin/apply-config"
 BOOT = f"{BASE_DIR}/bin/boot"
+BOOT_UNIT = f"{BASE_DIR}/wso2-boot.service"
 SERVICE_UNIT = f"{BASE_DIR}/wso2as.service"
+BOOT_LOG = f"{LOG_DIR}/boot.log"
 
 _HERE = Path(__file__).resolve().parent
 _NODE_DIR = _HERE / "node"
@@ -48,15 +58,6 @@ _ENV = jinja2.Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-
-ALL_SECRETS = (
-    SECRET_DB_PASSWORD,
-    SECRET_DISCOVERY_ACCESS_KEY,
-    SECRET_DISCOVERY_SECRET_KEY,
-    SECRET_SVN_PASSWORD,
-)
-_DB_NAME = re.compile(r"[A-Za-z0-9_]{1,64}")
-_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 class UserDataTooLarge(ValueError):
@@ -76,63 +77,84 @@ class RenderedUserData:
 
 def required_secrets(settings: NodeSettings) -> Tuple[str, ...]:
     """The secrets-file entries this node needs (names as in settings.SECRET_*)."""
-    need = [SECRET_DB_PASSWORD]
+    need = [SECRET_DB_PASSWORD, SECRET_ADMIN_PASSWORD]
+    if settings.role == "manager":
+        need.append(SECRET_DB_MASTER_PASSWORD)
     aws = settings.aws_discovery if settings.membership_scheme == "aws" else None
     if aws is not None and aws.credentials == "accessKey":
         need += [SECRET_DISCOVERY_ACCESS_KEY, SECRET_DISCOVERY_SECRET_KEY]
-    if settings.deployment_sync.enabled:
+    if settings.deployment_sync.mode == "svn":
         need.append(SECRET_SVN_PASSWORD)
     return tuple(need)
 
 
-def _validate(s: NodeSettings) -> None:
-    def bad(what: str) -> None:
-        raise ValueError(f"node {s.name!r}: {what}")
+def validate(s: NodeSettings) -> None:
+    """The renderer's checks, with the rules the stack configuration is checked with (limits)."""
 
-    if s.role not in ("manager", "worker"):
-        bad(f"role must be 'manager' or 'worker', got {s.role!r}")
-    if s.membership_scheme not in ("aws", "wka"):
-        bad(f"membership_scheme must be 'aws' or 'wka', got {s.membership_scheme!r}")
+    def check(what: str, rule, value) -> None:
+        try:
+            rule(value)
+        except ValueError as error:
+            raise ValueError(f"node {s.name!r}: {what} {error}") from None
+
+    def need(ok: bool, what: str) -> None:
+        if not ok:
+            raise ValueError(f"node {s.name!r}: {what}")
+
+    need(s.role in ("manager", "worker"), f"role must be 'manager' or 'worker', got {s.role!r}")
+    need(s.membership_scheme in ("aws", "wka"), f"membership_scheme must be 'aws' or 'wka', got {s.membership_scheme!r}")
     for ip in (s.private_ip, *s.wka_members):
         try:
             ipaddress.IPv4Address(ip)
         except ValueError:
-            bad(f"not an IPv4 address: {ip!r}")
-    for what, port in (("cluster_port", s.cluster_port), ("database.port", s.database.port)):
-        if not 0 < port < 65536:
-            bad(f"{what} out of range: {port}")
-    if not 0 <= s.port_offset < 1000:
-        bad(f"port_offset out of range: {s.port_offset}")
+            need(False, f"not an IPv4 address: {ip!r}")
+    need(s.cluster_port in limits.CLUSTER_PORTS, f"cluster_port out of range: {s.cluster_port}")
+    need(0 < s.database.port < 65536, f"database.port out of range: {s.database.port}")
+    check("port_offset", limits.check_port_offset, s.port_offset)
+    check("service_host", limits.check_host_name, s.service_host)
+    check("management_host", limits.check_host_name, s.management_host)
+    need(bool(limits.CLUSTER_DOMAIN.fullmatch(s.cluster_domain)), f"cluster_domain not allowed: {s.cluster_domain!r}")
+    need(bool(limits.ADMIN_USERNAME.fullmatch(s.admin_username)), f"admin_username not allowed: {s.admin_username!r}")
     for db in (s.database.user_store_db, s.database.registry_db):
-        if not _DB_NAME.fullmatch(db):
-            bad(f"database name must match [A-Za-z0-9_]{{1,64}}: {db!r}")
-    for what, art in (("product", s.product), ("jdbc_driver", s.jdbc_driver)):
-        if not art.url.startswith(("s3://", "https://")):
-            bad(f"{what}.url must be s3:// or https://, got {art.url!r}")
-        if art.sha256 is not None and not _SHA256.fullmatch(art.sha256):
-            bad(f"{what}.sha256 must be 64 lowercase hex digits")
+        need(bool(limits.DATABASE_NAME.fullmatch(db)), f"database name must match [A-Za-z0-9_]{{1,64}}: {db!r}")
+    sync = s.deployment_sync
+    artifacts = [("product", s.product), ("jdbc_driver", s.jdbc_driver)]
+    if sync.mode == "svn":
+        need(bool(sync.svn_url and sync.svn_user and sync.svn_kit and sync.trilead_ssh),
+             "deployment_sync svn needs svn_url, svn_user, svn_kit and trilead_ssh")
+        check("deployment_sync.svn_url", limits.check_svn_url, sync.svn_url)
+        artifacts += [("svn_kit", sync.svn_kit), ("trilead_ssh", sync.trilead_ssh)]
+        need(sync.svn_kit.sha256 is not None and sync.trilead_ssh.sha256 is not None,
+             "deployment_sync svn needs the SHA-256 of svn_kit and trilead_ssh")
+    elif sync.mode == "efs":
+        need(bool(sync.file_system_id), "deployment_sync efs needs file_system_id")
+    else:
+        need(sync.mode == "none", f"deployment_sync.mode must be none, svn or efs, got {sync.mode!r}")
+    for what, artifact in artifacts:
+        check(f"{what}.url", limits.check_download_url, artifact.url)
+        check(f"{what}.sha256", limits.check_sha256, artifact.sha256)
     if s.membership_scheme == "aws":
         a = s.aws_discovery
-        if a is None:
-            bad("membership_scheme 'aws' needs aws_discovery")
-        if a.credentials not in ("accessKey", "instanceRole"):
-            bad(f"aws_discovery.credentials must be accessKey or instanceRole: {a.credentials!r}")
-        if a.credentials == "instanceRole" and not a.iam_role:
-            bad("aws_discovery.credentials 'instanceRole' needs iam_role")
-    if s.deployment_sync.enabled and not (s.deployment_sync.svn_url and s.deployment_sync.svn_user):
-        bad("deployment_sync enabled needs svn_url and svn_user")
-    unknown = sorted(set(s.secret_arns) - set(ALL_SECRETS))
-    if unknown:
-        bad(f"unknown secret names {unknown}; known: {list(ALL_SECRETS)}")
-    missing = [k for k in required_secrets(s) if not s.secret_arns.get(k)]
-    if missing:
-        bad(f"secret_arns lacks the ARN of {missing}")
+        need(a is not None, "membership_scheme 'aws' needs aws_discovery")
+        need(a.credentials in ("accessKey", "instanceRole"),
+             f"aws_discovery.credentials must be accessKey or instanceRole: {a.credentials!r}")
+        need(a.credentials != "instanceRole" or bool(a.iam_role), "aws_discovery.credentials 'instanceRole' needs iam_role")
+    unknown = sorted(set(s.secrets) - set(ALL_SECRETS))
+    need(not unknown, f"unknown secret names {unknown}; known: {list(ALL_SECRETS)}")
+    missing = [k for k in required_secrets(s) if k not in s.secrets or not s.secrets[k].arn]
+    need(not missing, f"secrets lacks the ARN of {missing}")
+    need(s.role == "worker" or bool(s.database.master_username), "the manager needs database.master_username")
+
+
+def _artifact(artifact) -> Any:
+    return None if artifact is None else {"url": artifact.url, "sha256": artifact.sha256}
 
 
 def node_document(settings: NodeSettings) -> Dict[str, Any]:
     """The content of node.json: this node's settings, with secret ARNs but no secret values."""
     s = settings
     a = s.aws_discovery if s.membership_scheme == "aws" else None
+    sync = s.deployment_sync
     return {
         "name": s.name,
         "role": s.role,
@@ -140,16 +162,13 @@ def node_document(settings: NodeSettings) -> Dict[str, Any]:
         "region": s.region,
         "portOffset": s.port_offset,
         "hosts": {"service": s.service_host, "management": s.management_host},
+        "adminUsername": s.admin_username,
         "cluster": {
             "domain": s.cluster_domain,
             "membershipScheme": s.membership_scheme,
             "port": s.cluster_port,
-            "wkaMembers": [ip for ip in s.wka_members if ip != s.private_ip]
-            if s.membership_scheme == "wka"
-            else [],
-            "aws": None
-            if a is None
-            else {
+            "wkaMembers": [ip for ip in s.wka_members if ip != s.private_ip] if s.membership_scheme == "wka" else [],
+            "aws": None if a is None else {
                 "region": a.region,
                 "securityGroup": a.security_group_name,
                 "tagKey": a.tag_key,
@@ -157,27 +176,34 @@ def node_document(settings: NodeSettings) -> Dict[str, Any]:
                 "credentials": a.credentials,
                 "iamRole": a.iam_role if a.credentials == "instanceRole" else None,
                 "connTimeout": a.conn_timeout_seconds,
-                "hostHeader": a.host_header or f"ec2.{a.region}.amazonaws.com",
             },
         },
         "database": {
             "host": s.database.host,
             "port": s.database.port,
             "username": s.database.username,
+            "masterUsername": s.database.master_username if s.role == "manager" else None,
             "userStoreDb": s.database.user_store_db,
             "registryDb": s.database.registry_db,
             "driverClass": s.database.driver_class,
             "urlOptions": s.database.url_options,
         },
-        "product": {"url": s.product.url, "sha256": s.product.sha256},
-        "jdbcDriver": {"url": s.jdbc_driver.url, "sha256": s.jdbc_driver.sha256},
+        "product": _artifact(s.product),
+        "jdbcDriver": _artifact(s.jdbc_driver),
         "deploymentSync": {
-            "enabled": s.deployment_sync.enabled,
-            "svnUrl": s.deployment_sync.svn_url,
-            "svnUser": s.deployment_sync.svn_user,
+            "mode": sync.mode,
+            "svnUrl": sync.svn_url if sync.mode == "svn" else None,
+            "svnUser": sync.svn_user if sync.mode == "svn" else None,
+            "svnKit": _artifact(sync.svn_kit) if sync.mode == "svn" else None,
+            "trileadSsh": _artifact(sync.trilead_ssh) if sync.mode == "svn" else None,
+            "fileSystemId": sync.file_system_id if sync.mode == "efs" else None,
         },
+        "logAgentParameter": s.log_agent_parameter,
         # only the secrets this node needs, so it fetches (and may read) nothing else
-        "secretArns": {k: s.secret_arns[k] for k in required_secrets(s)},
+        "secrets": {
+            name: {"arn": s.secrets[name].arn, "versionId": s.secrets[name].version_id}
+            for name in required_secrets(s)
+        },
     }
 
 
@@ -187,6 +213,31 @@ def _minify(text: str) -> str:
     lines = text.splitlines()
     keep = lines[:1] + [ln for ln in lines[1:] if ln.strip() and not ln.lstrip().startswith("#")]
     return "\n".join(keep) + "\n"
+
+
+def _python_for_node(source: str) -> str:
+    """The Python source without docstrings and comments: like the comments of the shell
+    scripts, they stay in the repository. Found by the parser and the tokenizer, so the code
+    itself is kept byte for byte (and the same on any Python version)."""
+    lines = source.splitlines()
+    dropped_lines = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef)) and node.body:
+            first = node.body[0]
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
+                dropped_lines.update(range(first.lineno + (len(node.body) == 1), first.end_lineno + 1))
+                if len(node.body) == 1:  # a body that was only a docstring
+                    lines[first.lineno - 1] = " " * first.col_offset + "pass"
+    inside_strings = set()  # lines continuing a multi-line string: blank or not, they are its value
+    for token in tokenize.generate_tokens(io.StringIO(source).readline):
+        row, column = token.start
+        if token.type == tokenize.COMMENT and row not in dropped_lines and not token.string.startswith("#!"):
+            lines[row - 1] = lines[row - 1][:column].rstrip()
+        elif token.end[0] > row and token.type != tokenize.NL:
+            inside_strings.update(range(row + 1, token.end[0] + 1))
+    kept = [line for number, line in enumerate(lines, 1)
+            if number not in dropped_lines and (line.strip() or number in inside_strings)]
+    return "\n".join(kept) + "\n"
 
 
 def _yaml_str(value: Any) -> str:
@@ -233,22 +284,40 @@ _ENV.filters["yaml_content"] = _yaml_content
 
 def template_context() -> Dict[str, str]:
     """The paths the node-side templates are rendered with."""
-    return {"base": BASE_DIR, "product_home": PRODUCT_HOME, "state_dir": STATE_DIR,
-            "unit_dir": UNIT_DIR}
+    return {"base": BASE_DIR, "product_home": PRODUCT_HOME, "state_dir": STATE_DIR, "log_dir": LOG_DIR,
+            "unit_dir": UNIT_DIR, "shared_mount": SHARED_MOUNT}
 
 
 def _files(settings: NodeSettings) -> Dict[str, Tuple[str, bytes]]:
     ctx = template_context()
-    doc = json.dumps(node_document(settings), sort_keys=True, indent=1, ensure_ascii=True) + "\n"
+    doc = json.dumps(node_document(settings), sort_keys=True, separators=(",", ":"), ensure_ascii=True) + "\n"
     apply_config = (_NODE_DIR / "apply-config").read_text(encoding="utf-8")
-    boot = _ENV.get_template("boot.sh.j2").render(**ctx)
-    unit = _ENV.get_template("wso2as.service.j2").render(**ctx)
     return {
         NODE_JSON: ("0644", doc.encode()),
-        APPLY_CONFIG: ("0755", _minify(apply_config).encode()),
-        BOOT: ("0755", _minify(boot).encode()),
-        SERVICE_UNIT: ("0644", unit.encode()),
+        APPLY_CONFIG: ("0755", _python_for_node(apply_config).encode()),
+        BOOT: ("0755", _minify(_ENV.get_template("boot.sh.j2").render(**ctx)).encode()),
+        BOOT_UNIT: ("0644", _minify(_ENV.get_template("wso2-boot.service.j2").render(**ctx)).encode()),
+        SERVICE_UNIT: ("0644", _minify(_ENV.get_template("wso2as.service.j2").render(**ctx)).encode()),
     }
+
+
+def _gzip(raw: bytes, boundaries) -> bytes:
+    """gzip at level 9; deflate's own choice of blocks, or a new block at each boundary (each
+    write_files entry), whichever is smaller. With long random-looking settings, blocks of their
+    own (own Huffman codes) save some 2%. The header is that of gzip.compress(mtime=0) on any
+    machine (no name, no time, OS "unknown"), so the bytes do not depend on where they are made."""
+
+    def deflate(cuts) -> bytes:
+        compressor = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS, 9)
+        body, start = [], 0
+        for end in cuts:
+            body += [compressor.compress(raw[start:end]), compressor.flush(zlib.Z_BLOCK)]
+            start = end
+        return b"".join(body) + compressor.compress(raw[start:]) + compressor.flush()
+
+    body = min(deflate([]), deflate(sorted(set(boundaries))), key=len)
+    header = b"\x1f\x8b\x08\x00" + struct.pack("<I", 0) + b"\x02\xff"
+    return header + body + struct.pack("<II", zlib.crc32(raw), len(raw) & 0xFFFFFFFF)
 
 
 def _check_round_trip(cloud_config: str, files: Dict[str, bytes]) -> None:
@@ -260,19 +329,17 @@ def _check_round_trip(cloud_config: str, files: Dict[str, bytes]) -> None:
 def render_user_data(settings: NodeSettings) -> RenderedUserData:
     """Render one node's user data. Raises ValueError for invalid settings and
     UserDataTooLarge when the gzip payload exceeds EC2_USER_DATA_LIMIT."""
-    _validate(settings)
+    validate(settings)
     entries = _files(settings)
     cloud_config = _ENV.get_template("cloud-config.yaml.j2").render(
-        files=[
-            {"path": p, "permissions": mode, "content": data}
-            for p, (mode, data) in entries.items()
-        ],
-        boot=BOOT,
+        files=[{"path": p, "permissions": mode, "content": data} for p, (mode, data) in entries.items()],
+        boot_unit=BOOT_UNIT,
+        unit_dir=UNIT_DIR,
     )
     files = {p: data for p, (_, data) in entries.items()}
     _check_round_trip(cloud_config, files)
     raw = cloud_config.encode("utf-8")
-    payload = gzip.compress(raw, compresslevel=9, mtime=0)
+    payload = _gzip(raw, [m.start() + 1 for m in re.finditer(rb"\n(- path: |runcmd:)", raw)])
     if len(payload) > EC2_USER_DATA_LIMIT:
         raise UserDataTooLarge(
             f"user data of node {settings.name!r} is {len(payload)} bytes gzipped "

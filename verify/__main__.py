@@ -1,6 +1,7 @@
 """python -m verify: is the deployed WSO2 AS cluster really up?
 
-Exit status: 0 every check passed, 1 a check failed, 2 usage/input error (one line on stderr).
+Exit status: 0 no check failed (skipped checks count as not failed), 1 a check failed,
+2 usage/input error (one line on stderr).
 """
 
 from __future__ import annotations
@@ -32,8 +33,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m verify",
         description="Check that the deployed WSO2 AS cluster is up: EC2 nodes, target health, "
-        "RDS, security group rules and (optionally) HTTP(S) endpoints.",
-        epilog="Exit status: 0 all checks passed, 1 a check failed, 2 usage or input error.",
+        "RDS, security group rules, (optionally) HTTP(S) endpoints, Hazelcast cluster membership "
+        "(each node's latest member list in CloudWatch Logs) and the WSO2 database schemas "
+        "(schema-status run on the manager through SSM; skipped when SSM cannot run it).",
+        epilog="Exit status: 0 no check failed (skipped checks do not fail), 1 a check failed, 2 usage or input error.",
     )
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--stack", help="Pulumi stack to read outputs from (default: the selected stack)")
@@ -41,7 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--json", action="store_true", help="print a machine-readable JSON report instead of lines")
     parser.add_argument("--http", action=argparse.BooleanOptionalAction, default=True, help="probe the service and console URLs (default: on)")
     parser.add_argument("--insecure", action="store_true", help="skip TLS certificate verification in the HTTP probes (self-signed certificates)")
-    parser.add_argument("--timeout", type=_positive, default=10.0, metavar="SECONDS", help="timeout for each HTTP probe and AWS connection (default: 10)")
+    parser.add_argument("--timeout", type=_positive, default=10.0, metavar="SECONDS", help="timeout for each HTTP probe and AWS connection, and how long to wait for schema-status on the manager (default: 10)")
     return parser
 
 

@@ -17,11 +17,33 @@ from verify.outputs import Node, StackOutputs
 MYSQL_PORT = 3306
 
 
+PASS, FAIL, SKIP = "pass", "fail", "skip"
+
+
 @dataclass(frozen=True)
 class CheckResult:
+    """One check's outcome. `ok` means "did not fail": a skipped check (one verify could not run,
+    e.g. SSM cannot reach the node) is ok but has status "skip"; passed checks have "pass"."""
+
     name: str  # names the node or resource, e.g. "worker-1 (i-0abc) state"
     ok: bool
     detail: str  # the reason, in AWS's words where there are some
+    status: str = ""  # pass | fail | skip; derived from `ok` when not given
+
+    def __post_init__(self) -> None:
+        if not self.status:
+            object.__setattr__(self, "status", PASS if self.ok else FAIL)
+        expected_ok = {PASS: True, SKIP: True, FAIL: False}.get(self.status)
+        if expected_ok is None or expected_ok != self.ok:
+            raise ValueError(f"inconsistent CheckResult: ok={self.ok} status={self.status!r}")
+
+    @classmethod
+    def skip(cls, name: str, detail: str) -> "CheckResult":
+        return cls(name, True, detail, SKIP)
+
+    @property
+    def skipped(self) -> bool:
+        return self.status == SKIP
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -22,6 +22,9 @@ TARGET_GROUP_KEYS = ("workersHttps", "managerHttps")  # always present
 # The workers' HTTP group exists only when HTTP is forwarded to the workers (httpMode forward),
 # which is also when `serviceUrlHttp` is an output: the two come and go together.
 WORKERS_HTTP_KEY = "workersHttp"
+# logGroupNames is optional (stacks older than issue #12 step 4 lack it); when present, verify reads
+# the CloudWatch agent's copy of wso2carbon.log from its `carbon` group (one stream per instance id).
+CARBON_LOG_KEY = "carbon"
 PULUMI_TIMEOUT_SECONDS = 120
 
 
@@ -51,6 +54,9 @@ class StackOutputs(BaseModel):
     # Needed only by the HTTP probes, which report their absence as a failed check.
     service_url_https: Optional[NonEmpty] = Field(default=None, alias="serviceUrlHttps")
     management_console_url: Optional[NonEmpty] = Field(default=None, alias="managementConsoleUrl")
+    # {"boot": ..., "carbon": ..., "access": ...}: exact group names; the membership check reports
+    # its absence as a failed check. Only `carbon` is consumed, so only it is required when present.
+    log_group_names: Optional[dict[str, NonEmpty]] = Field(default=None, alias="logGroupNames")
 
     @field_validator("target_group_arns")
     @classmethod
@@ -59,6 +65,18 @@ class StackOutputs(BaseModel):
         if missing:
             raise PydanticCustomError("missing_keys", "missing {keys}", {"keys": missing})
         return value
+
+    @field_validator("log_group_names")
+    @classmethod
+    def _has_carbon_group(cls, value: Optional[dict[str, str]]) -> Optional[dict[str, str]]:
+        if value is not None and CARBON_LOG_KEY not in value:
+            raise PydanticCustomError("missing_keys", "missing {keys}", {"keys": [CARBON_LOG_KEY]})
+        return value
+
+    @property
+    def carbon_log_group(self) -> Optional[str]:
+        """The CloudWatch Logs group holding every node's wso2carbon.log, if the stack says."""
+        return None if self.log_group_names is None else self.log_group_names[CARBON_LOG_KEY]
 
     @model_validator(mode="after")
     def _http_group_when_http_is_served(self) -> "StackOutputs":

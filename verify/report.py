@@ -9,7 +9,20 @@ from verify.checks import CheckResult
 
 
 def format_line(result: CheckResult) -> str:
-    return f"{'PASS' if result.ok else 'FAIL'}  {result.name}: {result.detail}"
+    return f"{result.status.upper()}  {result.name}: {result.detail}"
+
+
+def summary_line(results: list[CheckResult]) -> str:
+    """RESULT line: FAIL when any check failed; skipped checks are counted but fail nothing."""
+    failed = sum(1 for r in results if not r.ok)
+    skipped = sum(1 for r in results if r.skipped)
+    total = len(results)
+    tail = f", {skipped} skipped" if skipped else ""
+    if failed:
+        return f"RESULT: FAIL - {failed} of {total} checks failed{tail}"
+    if skipped:
+        return f"RESULT: PASS - {total - skipped} of {total} checks passed{tail}"
+    return f"RESULT: PASS - all {total} checks passed"
 
 
 class TextReport:
@@ -29,15 +42,15 @@ class TextReport:
         self._write(format_line(result))
 
     def finish(self, results: list[CheckResult]) -> None:
-        failed = [r for r in results if not r.ok]
-        if failed:
-            self._write(f"RESULT: FAIL - {len(failed)} of {len(results)} checks failed")
-        else:
-            self._write(f"RESULT: PASS - all {len(results)} checks passed")
+        self._write(summary_line(results))
 
 
 class JsonReport:
-    """Collects results and prints one JSON document: {"ok": bool, "checks": [...]}."""
+    """Collects results and prints one JSON document: {"ok": bool, "checks": [...]}.
+
+    Each check is {"name", "ok", "detail", "status"}: status is pass, fail or skip; a skipped
+    check has ok true (it did not fail), so the top-level ok agrees with the exit status.
+    """
 
     def __init__(self, out: IO[str]):
         self.out = out

@@ -9,14 +9,16 @@ import boto3
 from botocore.config import Config
 
 from verify.checks import CheckResult, check_database, check_instances, check_security_groups, check_target_groups, guarded
+from verify.membership import check_membership
 from verify.outputs import StackOutputs
 from verify.probes import check_http
+from verify.schema import check_schema
 
 
 @dataclass(frozen=True)
 class Options:
     http: bool = True
-    timeout: float = 10.0
+    timeout: float = 10.0  # per HTTP probe and AWS connection; also the wait for schema-status
     insecure: bool = False
 
 
@@ -46,6 +48,8 @@ def run_checks(
     ec2 = session.client("ec2", config=config)
     elbv2 = session.client("elbv2", config=config)
     rds = session.client("rds", config=config)
+    logs = session.client("logs", config=config)
+    ssm = session.client("ssm", config=config)
     node_labels = ", ".join(n.label for n in outputs.nodes())
 
     sections = [
@@ -56,6 +60,10 @@ def run_checks(
     ]
     if options.http:
         sections.append(("HTTP probes", "http", lambda: check_http(outputs, options.timeout, options.insecure)))
+    sections += [
+        ("cluster membership", "cluster membership", lambda: check_membership(logs, outputs)),
+        ("database schema", "database schema", lambda: check_schema(ssm, outputs, options.timeout)),
+    ]
     for title, name, check in sections:
         if on_section:
             on_section(title)

@@ -1,157 +1,188 @@
-"""Stack configuration: bad values give one actionable line each; good stacks load."""
+"""Stack configuration: bad values give one actionable line each; good stacks load, typed.
+
+The large table of adversarial configurations is in test_adversarial.py; this file keeps the
+everyday messages, the defaults of every key, and how values are read and shown.
+"""
 
 from __future__ import annotations
 
-import pulumi
 import pydantic
 import pytest
 
-from components.config import ClusterConfig, ConfigError, parse_config
-from offline.engine import AwsMocks
-from offline.program import run_stack, stack_values
+from components.config import DEFAULT_JDBC_DRIVER_URL, ClusterConfig, ConfigError, parse_config
+from tests.config.support import CERT, LINE, P, SHA_A, SHA_B, SVN, line, parse, problems, values
+from userdata import limits
 
-P = "wso2-cluster"
-CERT = "arn:aws:acm:eu-west-1:123456789012:certificate/0b6bd5a8-3c55-4f3c-9a1e-2f8d4c1e7a90"
+HOST = "must be a lower-case DNS host name like as.example.com, at most 128 characters"
+URL = f"must be an s3://bucket/key URI or an https:// URL of the file (at most {limits.URL_MAX} characters, no spaces)"
+RESERVED_USER = "must not be an RDS account name (rdsadmin, rdsrepladmin, rdsproxyadmin) or a MySQL reserved word"
+UNKNOWN = f"unknown key; did you mean {P}:workerCount? (see README: Configuration)"
 
-# (overrides on top of the dev stack, the exact error line expected)
-BAD = [
-    ({"workerCount": "0"}, f"invalid config {P}:workerCount = 0: must be an integer from 1 to 50"),
-    ({"workerCount": "51"}, f"invalid config {P}:workerCount = 51: must be an integer from 1 to 50"),
-    ({"workerCount": "two"}, f"invalid config {P}:workerCount = two: must be an integer from 1 to 50"),
-    ({"workerCount": "2.5"}, f"invalid config {P}:workerCount = 2.5: must be an integer from 1 to 50"),
-    ({"workerCont": "3"}, f"invalid config {P}:workerCont = 3: unknown key; did you mean {P}:workerCount? (see README: Configuration)"),
-    ({"aws:workerCount": "3"}, f"invalid config aws:workerCount = 3: unknown key; did you mean {P}:workerCount? (see README: Configuration)"),
-    ({"wso2-clustr:workerCount": "3"}, f"invalid config wso2-clustr:workerCount = 3: unknown key; did you mean {P}:workerCount? (see README: Configuration)"),
-    ({"serviceHostName": ""}, f"invalid config {P}:serviceHostName = \"\": must be a lower-case DNS host name like as.example.com"),
-    ({"managerInstanceType": "t3large"}, f"invalid config {P}:managerInstanceType = t3large: must be an EC2 instance type like t3.large or m7g.xlarge"),
-    ({"workerInstanceType": "t3.micro"}, f"invalid config {P}:workerInstanceType = t3.micro: must have at least 2 GiB of memory (small or larger): WSO2 AS needs a 1 GiB heap"),
-    ({"architecture": "arm64"}, f"invalid config {P}:managerInstanceType = t3.medium: must be a Graviton (arm64) instance type like m7g.large when architecture is arm64\n"
-                                f"invalid config {P}:workerInstanceType = t3.medium: must be a Graviton (arm64) instance type like m7g.large when architecture is arm64"),
-    ({"architecture": "arm64", "managerInstanceType": "m7g.large", "workerInstanceType": "c7gn.xlarge"}, None),
-    ({"architecture": "aarch64"}, f"invalid config {P}:architecture = aarch64: must be one of: x86_64, arm64"),
-    ({"amiId": "ami-123"}, f"invalid config {P}:amiId = ami-123: must be an AMI id like ami-0123456789abcdef0"),
-    ({"allowedClientCidrs": '["203.0.113.0/33"]'}, f'invalid config {P}:allowedClientCidrs = ["203.0.113.0/33"]: must be a list of IPv4 CIDR blocks like 203.0.113.0/24, at least 1'),
-    ({"allowedClientCidrs": '["10.0.0.1/8"]'}, f'invalid config {P}:allowedClientCidrs = ["10.0.0.1/8"]: must be a list of IPv4 CIDR blocks like 203.0.113.0/24, at least 1'),
-    ({"allowedClientCidrs": "[]"}, f"invalid config {P}:allowedClientCidrs = []: must be a list of IPv4 CIDR blocks like 203.0.113.0/24, at least 1"),
-    ({"vpcCidr": "8.8.0.0/16"}, f"invalid config {P}:vpcCidr = 8.8.0.0/16: must be a private IPv4 CIDR block from /16 to /20, like 10.20.0.0/16"),
-    ({"serviceHostName": "As_Example"}, f"invalid config {P}:serviceHostName = As_Example: must be a lower-case DNS host name like as.example.com"),
-    ({"managementHostName": "as.dev.example.com"}, f"invalid config {P}:managementHostName = as.dev.example.com: must differ from serviceHostName (host-based routing tells them apart)"),
-    ({"membershipScheme": "multicast"}, f"invalid config {P}:membershipScheme = multicast: must be one of: aws, wka"),
-    ({"clusterPort": "4000"}, f"invalid config {P}:clusterPort = 4000: must be from 5701 to 5800 when membershipScheme is aws"),
-    ({"membershipScheme": "wka", "clusterPort": "9443"}, f"invalid config {P}:clusterPort = 9443: must differ from the product's HTTP and HTTPS ports (9763/9443 + portOffset)"),
-    ({"membershipScheme": "wka", "workerCount": "1", "wkaMemberCount": "3"}, f"invalid config {P}:wkaMemberCount = 3: must be at most the number of nodes, workerCount + 1 = 2"),
-    ({"wkaMemberCount": "1"}, f"invalid config {P}:wkaMemberCount = 1: must be an integer from 2 to 5"),
-    ({"discoveryCredentials": "iamRole"}, f"invalid config {P}:discoveryCredentials = iamRole: must be one of: accessKey, instanceRole"),
-    ({"portOffset": "-1"}, f"invalid config {P}:portOffset = -1: must be an integer from 0 to 1000"),
-    ({"vpcId": "vpc-0123456789abcdef0", "publicSubnetIds": '["subnet-01234567"]', "privateSubnetIds": '["subnet-0123456a", "subnet-0123456b"]'},
-     f'invalid config {P}:publicSubnetIds = ["subnet-01234567"]: must list at least 2 subnets when vpcId is set'),
-    ({"privateSubnetIds": '["subnet-0123456a", "subnet-0123456b"]'}, f'invalid config {P}:privateSubnetIds = ["subnet-0123456a", "subnet-0123456b"]: needs vpcId (the subnets of an existing VPC)'),
-    ({"vpcId": "vpc-12"}, f"invalid config {P}:vpcId = vpc-12: must be a VPC id like vpc-0123456789abcdef0"),
-    ({"deploymentSynchronizer": "svn", "svnUrl": "https://svn.example.com/repo", "svnUser": "wso2"}, f"invalid config {P}:svnPassword = (not set): required when deploymentSynchronizer is svn"),
-    ({"svnUrl": "https://svn.example.com/repo"}, f"invalid config {P}:svnUrl = https://svn.example.com/repo: only used when deploymentSynchronizer is svn"),
-    ({"deploymentSynchronizer": "git"}, f"invalid config {P}:deploymentSynchronizer = git: must be one of: none, svn"),
-    ({"selfSignedCertificate": "false"}, f"invalid config {P}:certificateArn = (not set): required for the HTTPS listener unless selfSignedCertificate is true"),
-    ({"selfSignedCertificate": "yes"}, f"invalid config {P}:selfSignedCertificate = yes: must be true or false"),
-    ({"certificateArn": CERT}, f"invalid config {P}:selfSignedCertificate = true: must be false when certificateArn is set"),
-    ({"selfSignedCertificate": "false", "certificateArn": CERT.replace("eu-west-1", "us-east-1")},
-     f"invalid config {P}:certificateArn = {CERT.replace('eu-west-1', 'us-east-1')}: must be a certificate in the stack's region eu-west-1 (an ALB uses certificates of its region)"),
-    ({"accessLogs": "false", "accessLogsBucket": "my-alb-logs"}, f"invalid config {P}:accessLogsBucket = my-alb-logs: only used when accessLogs is true"),
-    ({"httpMode": "both"}, f"invalid config {P}:httpMode = both: must be one of: redirect, forward"),
-    ({"workerHealthCheckPath": "health"}, f"invalid config {P}:workerHealthCheckPath = health: must be a URL path starting with /"),
-    ({"dbEngineVersion": "5.7"}, f"invalid config {P}:dbEngineVersion = 5.7: must be a MySQL version 8.4[.x] or 8.0[.x]"),
-    ({"dbInstanceClass": "t4g.micro"}, f"invalid config {P}:dbInstanceClass = t4g.micro: must be an RDS instance class like db.t4g.medium"),
-    ({"dbAllocatedStorageGb": "10"}, f"invalid config {P}:dbAllocatedStorageGb = 10: must be an integer from 20 to 65536"),
-    ({"dbAllocatedStorageGb": "200"}, f"invalid config {P}:dbMaxAllocatedStorageGb = 100: must be at least dbAllocatedStorageGb"),
-    ({"dbBackupRetentionDays": "0"}, f"invalid config {P}:dbBackupRetentionDays = 0: must be an integer from 1 to 35"),
-    ({"dbUsername": "admin"}, f"invalid config {P}:dbUsername = admin: must not be a name RDS MySQL reserves (admin, rdsadmin, root, mysql)"),
-    ({"dbPassword": "has/slash-in-it"}, f"invalid config {P}:dbPassword = [secret]: must be 8 to 41 printable ASCII characters other than / @ \" ' and space"),
-    ({"productArtifactUrl": "http://example.com/wso2as-5.3.0.zip"}, f"invalid config {P}:productArtifactUrl = http://example.com/wso2as-5.3.0.zip: must be an s3://bucket/key URI or an https:// URL of the file"),
-    ({"productArtifactUrl": None}, f"invalid config {P}:productArtifactUrl = (not set): required: the s3:// or https:// location of the WSO2 AS zip"),
-    ({"productArtifactSha256": "abc"}, f"invalid config {P}:productArtifactSha256 = abc: must be a SHA-256 hex digest (64 lower-case hex characters)"),
-    ({"tags": '["team"]'}, f'invalid config {P}:tags = ["team"]: must be a list of KEY=VALUE tags'),
-    ({"tags": '["aws:owner=me"]'}, f'invalid config {P}:tags = ["aws:owner=me"]: must be a list of KEY=VALUE tags'),
-    ({"aws:region": "Ireland"}, "invalid config aws:region = Ireland: must be an AWS region name like eu-west-1"),
-    ({"clusterDomain": "wso2 domain"}, f"invalid config {P}:clusterDomain = wso2 domain: must be 1 to 100 letters, digits, dots, underscores or hyphens"),
+# (overrides on top of the dev stack, the exact problem lines expected; [] when accepted)
+EVERYDAY = [
+    ({"workerCount": "0"}, [line("workerCount", "0", "must be an integer from 1 to 50")]),
+    ({"workerCount": "two"}, [line("workerCount", "two", "must be an integer from 1 to 50")]),
+    ({"workerCont": "3"}, [line("workerCont", "3", UNKNOWN)]),
+    ({"aws:workerCount": "3"}, [line("aws:workerCount", "3", UNKNOWN)]),
+    ({"wso2-clustr:workerCount": "3"}, [line("wso2-clustr:workerCount", "3", UNKNOWN)]),
+    ({"serviceHostName": ""}, [line("serviceHostName", "", HOST)]),
+    ({"serviceHostName": "As_Example"}, [line("serviceHostName", "As_Example", HOST)]),
+    ({"managementHostName": "as.dev.example.com"},
+     [line("managementHostName", "as.dev.example.com",
+           "must differ from serviceHostName (host-based routing tells them apart)")]),
+    ({"membershipScheme": "multicast"}, [line("membershipScheme", "multicast", "must be one of: aws, wka")]),
+    ({"clusterPort": "4000"}, [line("clusterPort", "4000", "must be from 5701 to 5800 when membershipScheme is aws")]),
+    ({"deploymentSynchronizer": "git"},
+     [line("deploymentSynchronizer", "git", "must be one of: none, efs, svn")]),
+    ({"selfSignedCertificate": "false"},
+     [line("certificateArn", None, "required for the HTTPS listener unless selfSignedCertificate is true")]),
+    ({"certificateArn": CERT}, [line("selfSignedCertificate", "true", "must be false when certificateArn is set")]),
+    ({"workerHealthCheckPath": "health"},
+     [line("workerHealthCheckPath", "health", "must be a URL path starting with /, at most 1024 characters")]),
+    ({"dbUsername": "rdsadmin"}, [line("dbUsername", "rdsadmin", RESERVED_USER)]),
+    ({"dbUsername": "select"}, [line("dbUsername", "select", RESERVED_USER)]),
+    ({"dbUsername": "admin"}, []),  # RDS's own console default; not a reserved word since MySQL 8.0.12
+    ({"dbAppUsername": "wso2admin"},
+     [line("dbAppUsername", "wso2admin", "must differ from dbUsername (the datasources must not use the master user)")]),
+    ({"productArtifactUrl": "http://example.com/wso2as-5.3.0.zip"},
+     [line("productArtifactUrl", "http://example.com/wso2as-5.3.0.zip", URL)]),
+    ({"productArtifactUrl": None},
+     [line("productArtifactUrl", None, "required: the s3:// or https:// location of the WSO2 AS zip")]),
+    ({"aws:region": None},
+     [line("aws:region", None, "required: set it with `pulumi config set aws:region eu-west-1` (or AWS_REGION)")]),
+    ({"logRetentionDays": "31"},
+     [line("logRetentionDays", "31", "must be one of CloudWatch Logs' retention periods: 1, 3, 5, 7, 14, 30, 60, 90, "
+                                     "120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653")]),
+    ({"deploymentSynchronizer": "svn", **{k: v for k, v in SVN.items() if k != "svnKitSha256"}},
+     [line("svnKitSha256", None, "required when deploymentSynchronizer is svn (nodes refuse a jar they cannot check)")]),
 ]
 
 
-@pytest.mark.parametrize("overrides,expected", BAD, ids=[next(iter(o)) + "-" + str(i) for i, (o, _) in enumerate(BAD)])
-def test_bad_value_gives_one_line_naming_key_value_and_what_is_allowed(overrides, expected):
-    if expected is None:  # the good twin of the case before it
-        parse_config(stack_values("dev", overrides).values)
-        return
-    with pytest.raises(ConfigError) as raised:
-        parse_config(stack_values("dev", overrides).values)
-    assert str(raised.value) == expected
+@pytest.mark.parametrize("overrides,expected", EVERYDAY, ids=[f"{next(iter(o))}-{i}" for i, (o, _) in enumerate(EVERYDAY)])
+def test_everyday_mistakes_give_one_line_naming_key_value_and_what_is_allowed(overrides, expected):
+    assert problems(overrides) == expected
+
+
+def test_every_key_has_its_documented_default():
+    config = parse({"aws:region": "eu-west-1", "productArtifactUrl": "s3://b-1/wso2as-5.3.0.zip"}, stack="dev")
+    # the dev stack sets some keys; these it leaves to the defaults
+    assert config.worker_health_check_path == "/services/Version"
+    assert config.manager_health_check_path == "/carbon/admin/login.jsp"
+    assert config.max_unavailable_workers is None and config.max_unavailable == 1
+    assert config.node_health_timeout_minutes == 20
+    assert config.management_allowed_cidrs == ()
+    assert config.worker_stickiness_seconds == 0 and config.manager_stickiness_seconds == 3600
+    assert (config.web_application_firewall, config.waf_rate_limit) == (False, 2000)
+    assert (config.db_username, config.db_app_username, config.db_allow_replacement) == ("wso2admin", "wso2app", False)
+    assert (config.admin_username, config.admin_password) == ("admin", None)
+    assert config.deployment_synchronizer == "none"
+    assert config.jdbc_driver_url == DEFAULT_JDBC_DRIVER_URL
+    assert config.svn_kit_url.startswith("https://") and config.trilead_ssh_url.startswith("https://")
+    assert (config.svn_kit_sha256, config.trilead_ssh_sha256) == (None, None)
+    assert config.alarm_email is None
+    assert config.db_engine_version == "8.4" and config.private_zone_name == "wso2.internal"
+
+
+def test_new_keys_take_their_values():
+    config = parse({
+        "workerCount": "8", "maxUnavailableWorkers": "3", "nodeHealthTimeoutMinutes": "45",
+        "managementAllowedCidrs": '["203.0.113.0/24", "198.51.100.7/32"]', "workerStickinessSeconds": "600",
+        "webApplicationFirewall": "true", "wafRateLimit": "500", "dbAppUsername": "wso2_app",
+        "dbAllowReplacement": "true", "adminUsername": "wso2.ops", "adminPassword": "Adm1n-Pass",
+        "logRetentionDays": "365", "alarmEmail": "ops@example.com", **SVN,
+        "svnKitUrl": "s3://example-wso2-artifacts/svnkit-all-1.8.7.wso2v1.jar",
+        "trileadSshUrl": "https://artifacts.example.com/trilead-ssh2-1.0.0-build215.jar",
+    })
+    assert (config.max_unavailable_workers, config.max_unavailable, config.node_health_timeout_minutes) == (3, 3, 45)
+    assert config.management_allowed_cidrs == ("203.0.113.0/24", "198.51.100.7/32")
+    assert (config.worker_stickiness_seconds, config.web_application_firewall, config.waf_rate_limit) == (600, True, 500)
+    assert (config.db_app_username, config.db_allow_replacement, config.admin_username) == ("wso2_app", True, "wso2.ops")
+    assert config.admin_password.get_secret_value() == "Adm1n-Pass"
+    assert (config.log_retention_days, config.alarm_email) == (365, "ops@example.com")
+    assert (config.svn_kit_sha256, config.trilead_ssh_sha256) == (SHA_A, SHA_B)
+    assert config.svn_kit_url.startswith("s3://")
+
+
+def test_efs_deployment_synchronizer_needs_no_svn_key():
+    assert parse({"deploymentSynchronizer": "efs"}).deployment_synchronizer == "efs"
+
+
+def test_values_have_the_types_the_provider_schema_expects():
+    """The CLI passes strings; the model holds ints and bools (e.g. LogGroup.retentionInDays is an integer)."""
+    config = parse({"logRetentionDays": "90", "wafRateLimit": "100", "dbMultiAz": "TRUE", "portOffset": "+5"})
+    assert type(config.log_retention_days) is int and config.log_retention_days == 90
+    assert type(config.waf_rate_limit) is int and type(config.port_offset) is int and config.port_offset == 5
+    assert config.db_multi_az is True
+    for name, field in ClusterConfig.model_fields.items():
+        value = getattr(config, name)
+        assert value is None or isinstance(value, (int, bool, str, tuple, pydantic.SecretStr)), name
 
 
 def test_every_problem_is_reported_on_its_own_line():
-    values = stack_values("dev", {"workerCount": "0", "httpMode": "both", "workerCont": "1"}).values
-    with pytest.raises(ConfigError) as raised:
-        parse_config(values)
-    assert str(raised.value).splitlines() == [
-        f"invalid config {P}:httpMode = both: must be one of: redirect, forward",
-        f"invalid config {P}:workerCont = 1: unknown key; did you mean {P}:workerCount? (see README: Configuration)",
-        f"invalid config {P}:workerCount = 0: must be an integer from 1 to 50",
+    assert problems({"workerCount": "0", "httpMode": "both", "workerCont": "1"}) == [
+        line("httpMode", "both", "must be one of: redirect, forward"),
+        line("workerCont", "1", UNKNOWN),
+        line("workerCount", "0", "must be an integer from 1 to 50"),
     ]
 
 
-def test_a_secret_value_is_never_echoed():
-    values = stack_values("dev", {"dbPassword": "not valid because of spaces"}).values
-    with pytest.raises(ConfigError) as raised:
-        parse_config(values)
-    assert "spaces" not in str(raised.value) and "[secret]" in str(raised.value)
+@pytest.mark.parametrize("key,value,others", [
+    ("dbPassword", "not valid because of spaces", {}),
+    ("adminPassword", "has a space", {}),
+    ("svnPassword", "", {k: v for k, v in SVN.items() if k != "svnPassword"}),
+])
+def test_a_secret_value_is_never_echoed(key, value, others):
+    found = problems({key: value, **others})
+    assert found == [line(key, "[secret]", found[0].split(": ", 1)[1])]
+    assert not value or value not in found[0]
 
 
-def test_a_newline_in_a_value_stays_on_one_line():
-    with pytest.raises(ConfigError) as raised:
-        parse_config(stack_values("dev", {"clusterDomain": "a\ninjected line"}).values)
-    assert len(str(raised.value).splitlines()) == 1
+@pytest.mark.parametrize("value", ["a\ninjected line", "a\rb", "a\u2028b", "a\x85b", "a\x00b"])
+def test_a_line_break_in_a_value_stays_on_one_line(value):
+    found = problems({"clusterDomain": value})
+    assert len(found) == 1 and len("\n".join(found).splitlines()) == 1
+    assert LINE.fullmatch(found[0])
 
 
 def test_keys_of_other_namespaces_are_left_to_their_providers():
-    config = parse_config(stack_values("dev", {"aws:profile": "ops", "tls:anything": "x"}).values)
+    config = parse({"aws:profile": "ops", "tls:anything": "x", "aws:skipMetadataApiCheck": "false"})
     assert config.region == "eu-west-1"
 
 
-class CountingMocks(AwsMocks):
-    def __init__(self):
-        super().__init__()
-        self.declared: list[str] = []
-
-    def new_resource(self, args):
-        self.declared.append(args.typ)
-        return super().new_resource(args)
-
-
-@pytest.mark.parametrize("overrides", [{"workerCount": "0"}, {"workerCont": "3"}, {"clusterPort": "4000"},
-                                       {"vpcId": "vpc-0123456789abcdef0"}, {"productArtifactUrl": None}])
-def test_invalid_config_stops_the_program_before_any_resource(overrides):
-    mocks = CountingMocks()
+def test_a_value_of_an_unexpected_type_is_one_line_not_a_traceback():
+    raw = values()
+    raw.update({f"{P}:productArtifactSha256": 12345, f"{P}:tags": {"a": "b"}, f"{P}:serviceHostName": ["x"]})
     with pytest.raises(ConfigError) as raised:
-        run_stack("dev", overrides, mocks=mocks)
-    assert isinstance(raised.value, pulumi.RunError)  # the CLI prints a RunError without a traceback
-    assert mocks.declared == []
-    # The same mocks do see resources when the config is good, so the count above means something.
-    run_stack("dev", mocks=mocks)
-    assert "aws:ec2/instance:Instance" in mocks.declared
+        parse_config(raw)
+    assert [LINE.fullmatch(p).group("key") for p in str(raised.value).split("\n")] == [
+        f"{P}:productArtifactSha256", f"{P}:serviceHostName", f"{P}:tags"]
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_stack_files_load_into_the_model(stack):
-    config = parse_config(stack_values(stack).values)
+    config = parse(stack=stack)
     assert isinstance(config, ClusterConfig)
     if stack == "dev":
         assert (config.worker_count, config.self_signed_certificate, config.http_mode) == (2, True, "forward")
         assert (config.db_deletion_protection, config.db_skip_final_snapshot) == (False, True)
-        assert config.load_balancer_deletion_protection is False
+        assert config.load_balancer_deletion_protection is False and not config.prod_like
     else:
         assert config.certificate_arn and config.http_mode == "redirect" and config.nat_gateways == "perAz"
         assert (config.db_multi_az, config.db_deletion_protection, config.db_skip_final_snapshot) == (True, True, False)
-        assert config.db_backup_retention_days >= 7
+        assert config.db_backup_retention_days >= 7 and config.prod_like
+        assert config.deployment_synchronizer == "efs" and config.web_application_firewall
+        assert config.management_allowed_cidrs == ("203.0.113.0/24",)
 
 
 def test_config_is_immutable():
-    config = parse_config(stack_values("dev").values)
+    config = parse()
     with pytest.raises(pydantic.ValidationError, match="frozen"):
         config.worker_count = 3  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_the_helper_reads_a_stack_as_the_offline_program_does(stack):
+    from offline.program import stack_values
+
+    overrides = {"workerCount": "3", "tags": ["a=b"], "aws:region": "us-east-1", "productArtifactUrl": None}
+    assert values(overrides, stack) == stack_values(stack, overrides).values

@@ -60,6 +60,23 @@ LISTENER_RULE = "aws:lb/listenerRule:ListenerRule"
 TLS_KEY = "tls:index/privateKey:PrivateKey"
 TLS_CERT = "tls:index/selfSignedCert:SelfSignedCert"
 ACM_CERT = "aws:acm/certificate:Certificate"
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+METRIC_FILTER = "aws:cloudwatch/logMetricFilter:LogMetricFilter"
+DASHBOARD = "aws:cloudwatch/dashboard:Dashboard"
+SNS_TOPIC = "aws:sns/topic:Topic"
+SNS_SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
+KMS_KEY = "aws:kms/key:Key"
+SSM_PARAMETER = "aws:ssm/parameter:Parameter"
+EFS = "aws:efs/fileSystem:FileSystem"
+EFS_MOUNT_TARGET = "aws:efs/mountTarget:MountTarget"
+EFS_BACKUP = "aws:efs/backupPolicy:BackupPolicy"
+EFS_POLICY = "aws:efs/fileSystemPolicy:FileSystemPolicy"
+WEB_ACL = "aws:wafv2/webAcl:WebAcl"
+WEB_ACL_ASSOCIATION = "aws:wafv2/webAclAssociation:WebAclAssociation"
+RANDOM_ID = "random:index/randomId:RandomId"
+STASH = "pulumi:index:Stash"
+HEALTH_GATE = "pulumi-python:dynamic/wso2:HealthGate"
+DATABASE_GUARD = "pulumi-python:dynamic/wso2:DatabaseGuard"
 
 NODE_JSON = "/opt/wso2-cluster/node.json"
 
@@ -111,6 +128,11 @@ def nodes(inventory: Inventory) -> dict[str, DeclaredResource]:
     return found
 
 
+
+
+def gates(inventory: Inventory) -> dict[str, DeclaredResource]:
+    """Health gates by their node name: "manager", "worker-1", ..."""
+    return {g.inputs["node"]: g for g in inventory.of_type(HEALTH_GATE)}
 
 
 def named(inventory: Inventory, type_token: str, suffix: str) -> DeclaredResource:

@@ -6,11 +6,12 @@ import json
 
 import pytest
 
-from components.database import supports_performance_insights
+from components.aws_facts import supports_performance_insights
 from tests.infra.support import (
     ACM_CERT, ALB, BUCKET, BUCKET_ENCRYPTION, BUCKET_LIFECYCLE, BUCKET_OWNERSHIP, BUCKET_POLICY, BUCKET_PUBLIC_ACCESS,
-    DB_SUBNET_GROUP, LISTENER, LISTENER_RULE, PARAMETER_GROUP, RDS, RECORD, ROLE, ROLE_ATTACHMENT, SECRET_VERSION,
-    TARGET_GROUP, TG_ATTACHMENT, TLS_CERT, TLS_KEY, ZONE, named, nodes, stack,
+    DATABASE_GUARD, DB_SUBNET_GROUP, LISTENER, LISTENER_RULE, LOG_GROUP, PARAMETER_GROUP, RANDOM_ID, RDS, RECORD, ROLE,
+    ROLE_ATTACHMENT, SECRET_VERSION, TARGET_GROUP, TG_ATTACHMENT, TLS_CERT, TLS_KEY, WEB_ACL, WEB_ACL_ASSOCIATION, ZONE,
+    named, nodes, stack,
 )
 
 PROD_CERT = "arn:aws:acm:eu-west-1:123456789012:certificate/0b6bd5a8-3c55-4f3c-9a1e-2f8d4c1e7a90"
@@ -26,7 +27,9 @@ def test_database_is_encrypted_private_and_hardened(stack_name):
     assert (i["engine"], i["engineVersion"], i["storageType"]) == ("mysql", "8.4", "gp3")
     assert i["storageEncrypted"] is True and i["publiclyAccessible"] is False
     assert i["iamDatabaseAuthenticationEnabled"] is True and i["copyTagsToSnapshot"] is True
+    # a major upgrade is allowed (and applied at once) only in the update that makes one
     assert i["autoMinorVersionUpgrade"] is True and i["applyImmediately"] is False
+    assert i["allowMajorVersionUpgrade"] is False
     assert i["enabledCloudwatchLogsExports"] == ["error", "slowquery"]
     assert i["caCertIdentifier"] == "rds-ca-rsa2048-g1"
     assert "dbName" not in i  # the manager creates the databases
@@ -38,6 +41,18 @@ def test_database_is_encrypted_private_and_hardened(stack_name):
                and s.inputs["tags"]["tier"] == "private"}
     assert set(subnet_group.inputs["subnetIds"]) == private
     assert rds.options["customTimeouts"] == {"create": "75m", "update": "80m", "delete": "60m"}
+    # its identifier carries a random suffix, new with each database (keyed on what replaces it)
+    (suffix,) = inventory.of_type(RANDOM_ID)
+    assert suffix.inputs["keepers"] == {"username": "wso2admin"} and suffix.inputs["byteLength"] == 3
+    assert i["identifier"] == f"{stack_name}-mysql-{suffix.outputs['hex']}"
+    # the guard has passed before the database changes; its log groups exist before it writes
+    (guard,) = inventory.of_type(DATABASE_GUARD)
+    assert guard.inputs["username"] == "wso2admin" and guard.inputs["engineVersion"] == "8.4"
+    assert guard.inputs["allowReplacement"] is False
+    logs = {g.outputs["name"]: g for g in inventory.of_type(LOG_GROUP) if g.outputs["name"].startswith("/aws/rds/")}
+    assert set(logs) == {f"/aws/rds/instance/{i['identifier']}/{log}" for log in ("error", "slowquery")}
+    assert {g.urn for g in logs.values()} | {guard.urn} <= rds.dependencies
+    assert {g.inputs["retentionInDays"] for g in logs.values()} == {30 if stack_name == "dev" else 90}
 
 
 @pytest.mark.parametrize("stack_name", ["dev", "prod"])
@@ -67,23 +82,27 @@ def test_performance_insights_only_where_the_class_offers_it(instance_class, sup
 
 
 def test_dev_database_is_disposable():
-    i = stack("dev").of_type(RDS)[0].inputs
+    (rds,) = stack("dev").of_type(RDS)
+    i = rds.inputs
     assert (i["deletionProtection"], i["skipFinalSnapshot"], i["multiAz"], i["backupRetentionPeriod"]) == (
         False, True, False, 7)
-    assert "finalSnapshotIdentifier" not in i
+    assert "finalSnapshotIdentifier" not in i and rds.options["protect"] is False
     assert i["performanceInsightsEnabled"] is False  # not offered on db.t4g.micro
 
 
 def test_prod_database_is_protected():
-    i = stack("prod").of_type(RDS)[0].inputs
+    (rds,) = stack("prod").of_type(RDS)
+    i = rds.inputs
     assert (i["deletionProtection"], i["skipFinalSnapshot"], i["multiAz"], i["backupRetentionPeriod"]) == (
         True, False, True, 14)
-    assert i["finalSnapshotIdentifier"] == "wso2-cluster-prod-final"
+    assert rds.options["protect"] is True  # Pulumi refuses to delete or replace it, too
+    # unique per database: the identifier's random suffix is new with each one
+    assert i["finalSnapshotIdentifier"] == f"{i['identifier']}-final"
     assert (i["allocatedStorage"], i["maxAllocatedStorage"], i["instanceClass"]) == (100, 500, "db.r7g.large")
     assert i["performanceInsightsEnabled"] is True
 
 
-@pytest.mark.parametrize("version,family", [("8.4", "mysql8.4"), ("8.0.39", "mysql8.0")])
+@pytest.mark.parametrize("version,family", [("8.4", "mysql8.4"), ("8.0.44", "mysql8.0"), ("8.4.7", "mysql8.4")])
 def test_parameter_group_relaxes_sql_mode_requires_tls_and_logs_slow_queries(version, family):
     inventory = stack("dev", dbEngineVersion=version)
     (group,) = inventory.of_type(PARAMETER_GROUP)
@@ -136,7 +155,10 @@ def test_load_balancer_is_public_and_strict(stack_name):
     assert (i["loadBalancerType"], i["internal"]) == ("application", False)
     assert i["dropInvalidHeaderFields"] is True and i["desyncMitigationMode"] == "defensive"
     assert i["enableDeletionProtection"] is (stack_name == "prod")
-    assert len(i["name"]) <= 32 and all(len(g.inputs["name"]) <= 32 for g in inventory.of_type(TARGET_GROUP))
+    # auto-named (no fixed physical name can collide): the logical names leave room for Pulumi's
+    # 8-character suffix within AWS's 32
+    assert "name" not in i and all("name" not in g.inputs for g in inventory.of_type(TARGET_GROUP))
+    assert len(alb.name) <= 24 and all(len(g.name) <= 24 for g in inventory.of_type(TARGET_GROUP))
     public = {s.id for s in inventory.resources if s.type == "aws:ec2/subnet:Subnet"
               and s.inputs["tags"]["tier"] == "public"}
     assert set(i["subnets"]) == public
@@ -152,9 +174,9 @@ ELB_ACCOUNT = "arn:aws:iam::156460612806:root"  # the offline engine's eu-west-1
 def test_access_logs_go_to_a_private_bucket_the_stack_creates(stack_name):
     inventory = stack(stack_name)
     (alb,), (bucket,) = inventory.of_type(ALB), inventory.of_type(BUCKET)
-    name, prefix = bucket.outputs["bucket"], f"wso2-{stack_name}"
+    name, prefix = bucket.outputs["bucket"], stack_name
     assert alb.inputs["accessLogs"] == {"bucket": name, "prefix": prefix, "enabled": True}
-    assert bucket.inputs["bucketPrefix"] == f"wso2-{stack_name}-alb-logs-"
+    assert bucket.inputs["bucketPrefix"] == f"{stack_name}-alb-logs-"
     # the logs may be destroyed with the stack exactly when the load balancer may
     assert bucket.inputs["forceDestroy"] is (stack_name == "dev")
     for type_token in LOG_BUCKET_TYPES[1:]:
@@ -166,9 +188,11 @@ def test_access_logs_go_to_a_private_bucket_the_stack_creates(stack_name):
     assert inventory.of_type(BUCKET_OWNERSHIP)[0].inputs["rule"] == {"objectOwnership": "BucketOwnerEnforced"}
     assert inventory.of_type(BUCKET_ENCRYPTION)[0].inputs["rules"] == [
         {"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}]  # SSE-S3: all ALB logs support
-    (rule,) = inventory.of_type(BUCKET_LIFECYCLE)[0].inputs["rules"]
-    assert rule == {"id": "expire-access-logs", "status": "Enabled", "filter": {"prefix": f"{prefix}/"},
-                    "expiration": {"days": 90}}
+    assert inventory.of_type(BUCKET_LIFECYCLE)[0].inputs["rules"] == [
+        {"id": "expire-access-logs", "status": "Enabled", "filter": {"prefix": f"{prefix}/"}, "expiration": {"days": 90}},
+        {"id": "abort-incomplete-uploads", "status": "Enabled", "filter": {"prefix": ""},
+         "abortIncompleteMultipartUpload": {"daysAfterInitiation": 7}},
+    ]
 
 
 def test_log_bucket_policy_denies_plain_http_and_lets_only_elb_write_the_logs():
@@ -179,7 +203,7 @@ def test_log_bucket_policy_denies_plain_http_and_lets_only_elb_write_the_logs():
     assert statements.pop("DenyInsecureTransport") == {
         "Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
         "Resource": [arn, f"{arn}/*"], "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
-    logs = f"arn:aws:s3:::{name}/wso2-prod/AWSLogs/123456789012/*"
+    logs = f"arn:aws:s3:::{name}/prod/AWSLogs/123456789012/*"
     assert statements == {
         "ElbAccountLogDelivery": {"Sid": "ElbAccountLogDelivery", "Effect": "Allow", "Principal": {"AWS": ELB_ACCOUNT},
                                   "Action": "s3:PutObject", "Resource": logs},
@@ -205,7 +229,7 @@ def test_load_balancer_waits_for_the_bucket_policy_but_no_node_does():
 def test_access_logs_to_a_given_bucket_create_no_bucket():
     inventory = stack("dev", accessLogsBucket="my-alb-logs")
     (alb,) = inventory.of_type(ALB)
-    assert alb.inputs["accessLogs"] == {"bucket": "my-alb-logs", "prefix": "wso2-dev", "enabled": True}
+    assert alb.inputs["accessLogs"] == {"bucket": "my-alb-logs", "prefix": "dev", "enabled": True}
     for type_token in LOG_BUCKET_TYPES:
         assert inventory.of_type(type_token) == [], type_token
 
@@ -221,7 +245,8 @@ def test_no_access_logs_when_turned_off():
 def test_target_groups_health_checks_and_stickiness(stack_name):
     inventory = stack(stack_name)
     found = groups(inventory)
-    expected = {"workersHttp": ("HTTP", 9763, "/"), "workersHttps": ("HTTPS", 9443, "/"),
+    # the workers' profile has no console: its health check asks the Version service
+    expected = {"workersHttp": ("HTTP", 9763, "/services/Version"), "workersHttps": ("HTTPS", 9443, "/services/Version"),
                 "managerHttps": ("HTTPS", 9443, "/carbon/admin/login.jsp")}
     if stack_name == "prod":  # httpMode redirect: no listener would use the workers' HTTP group
         del expected["workersHttp"]
@@ -233,7 +258,15 @@ def test_target_groups_health_checks_and_stickiness(stack_name):
         check = i["healthCheck"]
         assert (check["protocol"], check["path"], check["matcher"]) == (protocol, path, "200-399")
     assert found["managerHttps"].inputs["stickiness"] == {"type": "lb_cookie", "enabled": True, "cookieDuration": 3600}
-    assert "stickiness" not in found["workersHttps"].inputs
+    assert "stickiness" not in found["workersHttps"].inputs  # off unless workerStickinessSeconds is set
+
+
+def test_worker_stickiness_for_webapps_that_keep_sessions():
+    inventory = stack("dev", workerStickinessSeconds=900)
+    found = groups(inventory)
+    for key in ("workersHttp", "workersHttps"):
+        assert found[key].inputs["stickiness"] == {"type": "lb_cookie", "enabled": True, "cookieDuration": 900}
+    assert found["managerHttps"].inputs["stickiness"]["cookieDuration"] == 3600
 
 
 @pytest.mark.parametrize("mode", ["forward", "redirect"])
@@ -269,16 +302,52 @@ def test_workers_http_group_exists_only_when_http_is_forwarded(mode):
 
 
 @pytest.mark.parametrize("stack_name", ["dev", "prod"])
-def test_https_listener_routes_management_host_to_manager_and_the_rest_to_workers(stack_name):
+def test_https_listener_routes_the_console_from_its_allowed_sources_only(stack_name):
     inventory = stack(stack_name)
     found = groups(inventory)
     https = listener(inventory, 443)
     assert (https.inputs["protocol"], https.inputs["sslPolicy"]) == ("HTTPS", "ELBSecurityPolicy-TLS13-1-2-2021-06")
     assert https.inputs["defaultActions"] == [{"type": "forward", "targetGroupArn": found["workersHttps"].outputs["arn"]}]
-    (rule,) = rules_of(inventory, https)
     host = {"dev": "mgt.as.dev.example.com", "prod": "mgt.as.example.com"}[stack_name]
-    assert rule.inputs["conditions"] == [{"hostHeader": {"values": [host]}}]
-    assert rule.inputs["actions"] == [{"type": "forward", "targetGroupArn": found["managerHttps"].outputs["arn"]}]
+    rules = sorted(rules_of(inventory, https), key=lambda r: r.inputs["priority"])
+    deny = {"priority": 100, "conditions": [{"hostHeader": {"values": [host]}}], "actions": [
+        {"type": "fixed-response", "fixedResponse": {"contentType": "text/plain", "statusCode": "403",
+                                                     "messageBody": "The management console is not reachable from this address.\n"}}]}
+    # dev sets no managementAllowedCidrs: only the VPC's own range, which nobody on the internet has,
+    # so the console is reached through SSM; prod lets its office range in
+    source = {"dev": "10.20.0.0/16", "prod": "203.0.113.0/24"}[stack_name]
+    assert [{k: r.inputs[k] for k in deny} for r in rules] == [
+        {"priority": 10, "conditions": [{"hostHeader": {"values": [host]}}, {"sourceIp": {"values": [source]}}],
+         "actions": [{"type": "forward", "targetGroupArn": found["managerHttps"].outputs["arn"]}]},
+        deny]  # everyone else gets 403, never the workers
+
+
+def test_console_sources_are_split_over_rules_of_at_most_five_condition_values():
+    cidrs = [f"198.51.100.{i * 16}/28" for i in range(9)]
+    inventory = stack("dev", managementAllowedCidrs=json.dumps(cidrs))
+    https = listener(inventory, 443)
+    forwards = sorted((r for r in rules_of(inventory, https) if r.inputs["actions"][0]["type"] == "forward"),
+                      key=lambda r: r.inputs["priority"])
+    assert [r.inputs["priority"] for r in forwards] == [10, 11, 12]
+    sources = [r.inputs["conditions"][1]["sourceIp"]["values"] for r in forwards]
+    assert sources == [cidrs[0:4], cidrs[4:8], cidrs[8:9]]
+    assert all(sum(len(c[k]["values"]) for c in r.inputs["conditions"] for k in c) <= 5 for r in forwards)
+
+
+def test_prod_puts_a_web_application_firewall_in_front_of_the_load_balancer():
+    inventory = stack("prod")
+    (acl,), (association,), (alb,) = inventory.of_type(WEB_ACL), inventory.of_type(WEB_ACL_ASSOCIATION), inventory.of_type(ALB)
+    assert (acl.inputs["scope"], acl.inputs["defaultAction"]) == ("REGIONAL", {"allow": {}})
+    assert (association.inputs["resourceArn"], association.inputs["webAclArn"]) == (alb.outputs["arn"], acl.outputs["arn"])
+    rules = {r["name"]: r for r in acl.inputs["rules"]}
+    for group in ("AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet"):
+        assert rules[group]["statement"] == {"managedRuleGroupStatement": {"vendorName": "AWS", "name": group}}
+        assert rules[group]["overrideAction"] == {"none": {}}
+    rate = rules["rate-limit-per-client-ip"]
+    assert rate["action"] == {"block": {}}
+    assert rate["statement"] == {"rateBasedStatement": {"limit": 2000, "aggregateKeyType": "IP"}}
+    assert all(r["visibilityConfig"]["cloudwatchMetricsEnabled"] for r in acl.inputs["rules"])
+    assert stack("dev").of_type(WEB_ACL) == []
 
 
 def test_http_listener_forwards_in_dev_and_redirects_in_prod():
@@ -291,7 +360,7 @@ def test_http_listener_forwards_in_dev_and_redirects_in_prod():
             if default == "forward" else redirect
         )
         assert http.inputs["defaultActions"] == [expected], stack_name
-        (rule,) = rules_of(inventory, http)
+        (rule,) = rules_of(inventory, http)  # the console is HTTPS only
         assert rule.inputs["actions"] == [redirect]
         assert rule.inputs["conditions"][0]["hostHeader"]["values"][0].startswith("mgt.")
 

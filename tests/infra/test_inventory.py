@@ -8,12 +8,13 @@ from collections import Counter
 import pytest
 
 from tests.infra.support import (
-    ACCESS_KEY, ACM_CERT, ALB, BUCKET, BUCKET_ENCRYPTION, BUCKET_LIFECYCLE, BUCKET_OWNERSHIP, BUCKET_POLICY,
-    BUCKET_PUBLIC_ACCESS, DB_SUBNET_GROUP, DEFAULT_SG, EGRESS, EIP, ENI, FLOW_LOG, GROUP, GROUP_MEMBERSHIP,
-    GROUP_POLICY, IGW, INGRESS, INSTANCE, LISTENER, LISTENER_RULE, LOG_GROUP, NAT, PARAMETER_GROUP, PROFILE,
+    ACCESS_KEY, ACM_CERT, ALARM, ALB, BUCKET, BUCKET_ENCRYPTION, BUCKET_LIFECYCLE, BUCKET_OWNERSHIP, BUCKET_POLICY,
+    BUCKET_PUBLIC_ACCESS, DASHBOARD, DATABASE_GUARD, DB_SUBNET_GROUP, DEFAULT_SG, EFS, EFS_BACKUP, EFS_MOUNT_TARGET,
+    EFS_POLICY, EGRESS, EIP, ENI, FLOW_LOG, GROUP, GROUP_MEMBERSHIP, GROUP_POLICY, HEALTH_GATE, IGW, INGRESS, INSTANCE,
+    KMS_KEY, LISTENER, LISTENER_RULE, LOG_GROUP, METRIC_FILTER, NAT, PARAMETER_GROUP, PROFILE, RANDOM_ID,
     RANDOM_PASSWORD, RDS, RECORD, ROLE, ROLE_ATTACHMENT, ROLE_POLICY, ROUTE, ROUTE_TABLE, RTA, SECRET, SECRET_VERSION,
-    SG, SUBNET, TARGET_GROUP, TG_ATTACHMENT, TLS_CERT, TLS_KEY, USER, VPC, ZONE, by_id, eni_of, node_json, nodes,
-    named, stack, user_data_text,
+    SG, SNS_SUBSCRIPTION, SNS_TOPIC, SSM_PARAMETER, STASH, SUBNET, TARGET_GROUP, TG_ATTACHMENT, TLS_CERT, TLS_KEY,
+    USER, VPC, WEB_ACL, WEB_ACL_ASSOCIATION, ZONE, by_id, eni_of, node_json, nodes, named, stack, user_data_text,
 )
 
 WORKER_COUNTS = (1, 2, 5)
@@ -22,36 +23,52 @@ STACKS = ("dev", "prod")
 
 def expected_counts(stack_name: str, workers: int) -> Counter:
     """Every resource type the stack declares, and how many (nothing else may appear)."""
-    azs, nats = {"dev": (2, 1), "prod": (3, 3)}[stack_name]
-    forward = stack_name == "dev"  # httpMode: forward in dev, redirect in prod
+    prod = stack_name == "prod"
+    azs, nats = (3, 3) if prod else (2, 1)
+    forward = not prod  # httpMode: forward in dev, redirect in prod
+    worker_groups = 2 if forward else 1  # the workers' HTTPS group, and HTTP when forwarded
     counts = Counter({
         # network: public + private subnet per AZ, one public and one private route table per AZ;
         # flow logs (EC2.6): log group, delivery role with its inline policy, the flow log
         VPC: 1, SUBNET: 2 * azs, IGW: 1, NAT: nats, EIP: nats, DEFAULT_SG: 1,
-        ROUTE_TABLE: 1 + azs, ROUTE: 1 + azs, RTA: 2 * azs, LOG_GROUP: 1, FLOW_LOG: 1,
-        # security groups: 80+443 from one client CIDR, product ports (HTTP only when forwarded)
-        # + cluster port in; ALB out to the product ports, nodes 443 + 3306 + cluster out;
-        # database 3306 in
-        SG: 3, INGRESS: 2 + (2 if forward else 1) + 1 + 1, EGRESS: (2 if forward else 1) + 3,
-        # roles: nodes, flow logs, RDS enhanced monitoring; node profile, SSM + monitoring
-        # attachments, node + flow-log inline policies; discovery user, its group (IAM.2) and key
-        ROLE: 3, PROFILE: 1, ROLE_ATTACHMENT: 2, ROLE_POLICY: 2,
+        ROUTE_TABLE: 1 + azs, ROUTE: 1 + azs, RTA: 2 * azs, FLOW_LOG: 1,
+        # log groups: flow logs, the nodes' boot/carbon/access logs, RDS's error and slow-query logs
+        LOG_GROUP: 1 + 3 + 2, SSM_PARAMETER: 1,  # the CloudWatch agent's configuration
+        # security groups (plus EFS's in prod); 80+443 from each client/console CIDR (prod: the
+        # office range for the console too), product ports (HTTP only when forwarded) + cluster
+        # port in; ALB out to the product ports, nodes 443 + 3306 + cluster (+ NFS) out; database in
+        SG: 4 if prod else 3,
+        INGRESS: 2 * (2 if prod else 1) + worker_groups + 1 + 1 + (1 if prod else 0),
+        EGRESS: worker_groups + 3 + (1 if prod else 0),
+        # roles: manager, worker, flow logs, RDS enhanced monitoring; a profile per node role; SSM
+        # core for each node role + RDS monitoring; inline policies of each node role + flow logs;
+        # discovery user, its group (IAM.2) and key
+        ROLE: 4, PROFILE: 2, ROLE_ATTACHMENT: 3, ROLE_POLICY: 3,
         USER: 1, GROUP: 1, GROUP_POLICY: 1, GROUP_MEMBERSHIP: 1, ACCESS_KEY: 1,
-        # secrets: db password (generated: no dbPassword in either stack file) + discovery pair
-        SECRET: 3, SECRET_VERSION: 3, RANDOM_PASSWORD: 1,
-        RDS: 1, PARAMETER_GROUP: 1, DB_SUBNET_GROUP: 1, ZONE: 1, RECORD: 1,
-        ENI: workers + 1, INSTANCE: workers + 1,
-        # the workers' HTTP group and its attachments only when HTTP is forwarded to them
-        ALB: 1, TARGET_GROUP: 3 if forward else 2, TG_ATTACHMENT: (2 if forward else 1) * workers + 1,
-        LISTENER: 2, LISTENER_RULE: 2,
+        # secrets: master, application and admin passwords (generated) + the discovery key pair
+        SECRET: 5, SECRET_VERSION: 5, RANDOM_PASSWORD: 3,
+        RDS: 1, PARAMETER_GROUP: 1, DB_SUBNET_GROUP: 1, ZONE: 1, RECORD: 1, RANDOM_ID: 1, DATABASE_GUARD: 1,
+        # nodes: an ENI, an instance and a health gate each; the latest AL2023 AMI, pinned
+        ENI: workers + 1, INSTANCE: workers + 1, HEALTH_GATE: workers + 1, STASH: 1,
+        ALB: 1, TARGET_GROUP: worker_groups + 1, TG_ATTACHMENT: worker_groups * workers + 1,
+        # HTTP: the console's redirect; HTTPS: the console from its allowed sources, 403 for the rest
+        LISTENER: 2, LISTENER_RULE: 3,
         # access logs (ELB.5, accessLogs defaults to true) to a bucket the stack creates
         BUCKET: 1, BUCKET_PUBLIC_ACCESS: 1, BUCKET_OWNERSHIP: 1, BUCKET_ENCRYPTION: 1, BUCKET_LIFECYCLE: 1,
         BUCKET_POLICY: 1,
+        # alarms: 4 per node (recover, reboot, memory, disk), 1 per target group, the load
+        # balancer's 5xx rate, 4 for RDS, a member leaving; membership filters; dashboard; topic
+        ALARM: 4 * (workers + 1) + worker_groups + 1 + 1 + 4 + 1, METRIC_FILTER: 2, DASHBOARD: 1, SNS_TOPIC: 1,
+        KMS_KEY: 1,
         "wso2:cluster:Cluster": 1, "wso2:cluster:Network": 1, "wso2:cluster:SecurityGroups": 1,
         "wso2:cluster:Identity": 1, "wso2:cluster:Secrets": 1, "wso2:cluster:Database": 1,
         "wso2:cluster:LoadBalancer": 1, "wso2:cluster:LogBucket": 1, "wso2:cluster:Node": workers + 1,
+        "wso2:cluster:NodeLogs": 1, "wso2:cluster:Monitoring": 1,
     })
-    if stack_name == "dev":  # selfSignedCertificate: true
+    if prod:  # WAF, EFS (deploymentSynchronizer efs), an alarm e-mail
+        counts.update({WEB_ACL: 1, WEB_ACL_ASSOCIATION: 1, EFS: 1, EFS_BACKUP: 1, EFS_POLICY: 1,
+                       EFS_MOUNT_TARGET: azs, SNS_SUBSCRIPTION: 1, "wso2:cluster:SharedFiles": 1})
+    else:  # selfSignedCertificate: true
         counts.update({TLS_KEY: 1, TLS_CERT: 1, ACM_CERT: 1})
     return counts
 
@@ -113,22 +130,37 @@ def test_each_node_user_data_holds_its_own_eni_ip(stack_name, workers):
 
 
 @pytest.mark.parametrize("stack_name", STACKS)
-def test_node_settings_use_the_private_alias_and_the_stack_secret_arns(stack_name):
+def test_node_settings_use_the_private_alias_and_pin_the_secrets_they_need(stack_name):
     inventory = stack(stack_name)
     rds = inventory.of_type(RDS)[0]
-    secret_arns = {s.outputs["arn"] for s in inventory.of_type(SECRET)}
+    secrets = {s.outputs["arn"]: s for s in inventory.of_type(SECRET)}
+    versions = {v.inputs["secretId"]: v.outputs["versionId"] for v in inventory.of_type(SECRET_VERSION)}
+    master_arn = inventory.outputs["databaseSecretArn"]
     node_group_name = inventory.outputs["nodeSecurityGroupName"]
-    for instance in inventory.of_type(INSTANCE):
+    for name, instance in nodes(inventory).items():
         document = node_json(instance)
         assert document["database"]["host"] == "mysql.wso2.internal"
+        assert document["database"]["username"] == "wso2app"  # the application user
+        assert document["database"]["masterUsername"] == ("wso2admin" if name == "manager" else None)
         assert rds.outputs["address"] not in user_data_text(instance)
-        assert set(document["secretArns"]) == {"dbPassword", "discoveryAccessKey", "discoverySecretKey"}
-        assert set(document["secretArns"].values()) == secret_arns
+        expected = {"dbPassword", "adminPassword", "discoveryAccessKey", "discoverySecretKey"}
+        if name == "manager":
+            expected.add("dbMasterPassword")
+        assert set(document["secrets"]) == expected, name
+        for key, ref in document["secrets"].items():
+            assert ref["arn"] in secrets
+            if ref["arn"] == master_arn:  # RDS takes a new master password in place: not pinned
+                assert key == "dbMasterPassword" and ref["versionId"] is None
+            else:  # the exact version the stack stored: a new value rolls the nodes
+                assert ref["versionId"] == versions[ref["arn"]], key
         discovery = document["cluster"]["aws"]
         assert document["cluster"]["membershipScheme"] == "aws"
         assert (discovery["securityGroup"], discovery["tagKey"], discovery["tagValue"], discovery["credentials"]) == (
             node_group_name, "wso2:cluster", f"wso2-cluster-{stack_name}", "accessKey")
         assert instance.inputs["tags"]["wso2:cluster"] == f"wso2-cluster-{stack_name}"
+        assert document["logAgentParameter"] == f"/wso2/wso2-cluster/{stack_name}/cloudwatch-agent"
+    files = {node_json(i)["deploymentSync"]["fileSystemId"] for i in inventory.of_type(INSTANCE)}
+    assert files == ({inventory.of_type(EFS)[0].id} if stack_name == "prod" else {None})
 
 
 @pytest.mark.parametrize("stack_name", STACKS)
@@ -136,7 +168,6 @@ def test_instances_are_hardened(stack_name):
     inventory = stack(stack_name)
     instances = inventory.of_type(INSTANCE)
     assert instances
-    profile = inventory.of_type(PROFILE)[0]
     for instance in instances:
         inputs = instance.inputs
         assert inputs["metadataOptions"] == {
@@ -148,22 +179,25 @@ def test_instances_are_hardened(stack_name):
             True, "gp3", 30, True)
         assert root["tags"] == inputs["tags"]
         assert "volumeTags" not in inputs
-        assert inputs["iamInstanceProfile"] == profile.outputs["name"]
         assert inputs["monitoring"] is True and inputs["ebsOptimized"] is True
         assert inputs["userDataReplaceOnChange"] is True
-        # the latest AL2023 from the public SSM parameter (the mock's value for x86_64)
-        assert inputs["ami"] == "ami-0a1b2c3d4e5f60718"
+        assert instance.options["ignoreChanges"] == []  # an ignored ami would survive a replacement
+    # the latest AL2023 from the public SSM parameter (the mock's value for x86_64), held in a stash
+    (ami,) = inventory.of_type(STASH)
+    assert ami.inputs["input"] == ami.outputs["output"] == "ami-0a1b2c3d4e5f60718"
+    assert {i.inputs["ami"] for i in instances} == {"ami-0a1b2c3d4e5f60718"}
+    assert all(ami.urn in i.dependencies for i in instances)
+    # the manager and the workers have profiles of their own (only the manager reads the master password)
+    profile_role = {p.outputs["name"]: p.name.removeprefix(f"{stack_name}-").removesuffix("-profile")
+                    for p in inventory.of_type(PROFILE)}
+    for name, instance in nodes(inventory).items():
+        assert profile_role[instance.inputs["iamInstanceProfile"]] == ("manager" if name == "manager" else "worker")
 
 
-def test_a_pinned_ami_is_used_as_is_and_rolls_the_nodes_when_changed():
+def test_a_pinned_ami_is_used_as_is_and_needs_no_stash():
     inventory = stack("dev", amiId="ami-0123456789abcdef0")
     assert {i.inputs["ami"] for i in inventory.of_type(INSTANCE)} == {"ami-0123456789abcdef0"}
-    assert all(i.options["ignoreChanges"] == [] for i in inventory.of_type(INSTANCE))
-
-
-def test_a_newer_latest_ami_does_not_replace_running_nodes():
-    instances = stack("dev").of_type(INSTANCE)
-    assert instances and all(i.options["ignoreChanges"] == ["ami"] for i in instances)
+    assert inventory.of_type(STASH) == []
 
 
 @pytest.mark.parametrize("stack_name", STACKS)
@@ -210,7 +244,8 @@ def test_private_subnets_route_through_nat_per_az_in_prod():
 def test_new_vpc_logs_all_traffic_to_cloudwatch_through_a_least_privilege_role(stack_name):
     """FSBP EC2.6: a flow log of the stack's VPC, kept a year, written through its own role."""
     inventory = stack(stack_name)
-    (vpc,), (flow_log,), (log_group,) = inventory.of_type(VPC), inventory.of_type(FLOW_LOG), inventory.of_type(LOG_GROUP)
+    (vpc,), (flow_log,) = inventory.of_type(VPC), inventory.of_type(FLOW_LOG)
+    log_group = named(inventory, LOG_GROUP, "-flow-logs")
     assert log_group.inputs["retentionInDays"] == 365
     role = named(inventory, ROLE, "-flow-logs-role")
     assert flow_log.inputs["vpcId"] == vpc.id

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from tests.infra.support import (
-    ALB, DB_SUBNET_GROUP, DEFAULT_SG, EIP, FLOW_LOG, IGW, INSTANCE, LOG_GROUP, NAT, RDS, ROLE, ROUTE, ROUTE_TABLE, RTA,
-    SG, SUBNET, VPC, ZONE, by_id, eni_of, node_json, nodes, stack,
+    ALB, DB_SUBNET_GROUP, DEFAULT_SG, EFS, EIP, FLOW_LOG, IGW, INSTANCE, LOG_GROUP, NAT, RDS, ROLE, ROUTE, ROUTE_TABLE,
+    RTA, SECRET, SG, SNS_TOPIC, SUBNET, VPC, ZONE, by_id, eni_of, node_json, nodes, stack,
 )
 from verify.outputs import parse_outputs
 
@@ -16,7 +16,8 @@ KEYS = {
     "managerInstanceId", "workerPrivateIps", "workerInstanceIds", "databaseEndpoint", "databaseHostName",
     "databaseInstanceId", "databaseSecretArn", "databaseSecurityGroupId", "clusterDomain", "membershipScheme",
     "clusterPort", "discoveryTagKey", "discoveryTagValue", "nodeSecurityGroupId", "nodeSecurityGroupName",
-    "targetGroupArns",
+    "targetGroupArns", "databaseAppUserSecretArn", "adminPasswordSecretArn", "logGroupNames", "alarmTopicArn",
+    "dashboardUrl",
 }
 
 
@@ -26,7 +27,7 @@ def test_outputs_are_the_contract_with_the_right_values(stack_name, workers):
     inventory = stack(stack_name, workerCount=workers)
     out = inventory.outputs
     http = stack_name == "dev"  # httpMode forward
-    assert set(out) == KEYS | ({"serviceUrlHttp"} if http else set())
+    assert set(out) == KEYS | ({"serviceUrlHttp"} if http else {"deploymentFileSystemId"})
     host = {"dev": "as.dev.example.com", "prod": "as.example.com"}[stack_name]
     if http:
         assert out["serviceUrlHttp"] == f"http://{host}/"
@@ -57,6 +58,23 @@ def test_outputs_are_the_contract_with_the_right_values(stack_name, workers):
     groups = {"workersHttp", "workersHttps", "managerHttps"} if http else {"workersHttps", "managerHttps"}
     assert set(out["targetGroupArns"]) == groups
     assert len(set(out["targetGroupArns"].values())) == len(groups)
+    # where secrets live (ARNs; the values never): master, application user and admin passwords
+    secrets = {secret.name.removeprefix(f"{stack_name}-"): secret.outputs["arn"] for secret in inventory.of_type(SECRET)}
+    assert (out["databaseSecretArn"], out["databaseAppUserSecretArn"], out["adminPasswordSecretArn"]) == (
+        secrets["db-password"], secrets["db-app-password"], secrets["admin-password"])
+    # operations: the log groups, the alarm topic, the dashboard
+    assert out["logGroupNames"] == {
+        "boot": f"/wso2/wso2-cluster/{stack_name}/boot", "carbon": f"/wso2/wso2-cluster/{stack_name}/carbon",
+        "access": f"/wso2/wso2-cluster/{stack_name}/http-access",
+        "rdsError": f"/aws/rds/instance/{rds.outputs['identifier']}/error",
+        "rdsSlowquery": f"/aws/rds/instance/{rds.outputs['identifier']}/slowquery",
+    }
+    assert set(out["logGroupNames"].values()) <= {g.outputs["name"] for g in inventory.of_type(LOG_GROUP)}
+    assert out["alarmTopicArn"] == inventory.of_type(SNS_TOPIC)[0].outputs["arn"]
+    assert out["dashboardUrl"] == ("https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1"
+                                   f"#dashboards:name=wso2-cluster-{stack_name}")
+    if not http:  # prod keeps deployed webapps on EFS
+        assert out["deploymentFileSystemId"] == inventory.of_type(EFS)[0].id
     # the contract checker of `verify` accepts them
     parsed = parse_outputs(out)
     assert [n.private_ip for n in parsed.nodes()] == [out["managerPrivateIp"], *out["workerPrivateIps"]]
@@ -76,8 +94,9 @@ PRIVATE = ["subnet-0bbbbbbbbbbbbbbb1", "subnet-0bbbbbbbbbbbbbbb2", "subnet-0bbbb
 def test_existing_vpc_creates_no_network_and_uses_the_given_subnets(stack_name):
     inventory = stack(stack_name, workerCount=5, **EXISTING)
     # ... nor flow logs: an existing VPC's owner governs them
-    for type_token in (VPC, SUBNET, NAT, EIP, IGW, ROUTE_TABLE, ROUTE, RTA, DEFAULT_SG, FLOW_LOG, LOG_GROUP):
+    for type_token in (VPC, SUBNET, NAT, EIP, IGW, ROUTE_TABLE, ROUTE, RTA, DEFAULT_SG, FLOW_LOG):
         assert inventory.of_type(type_token) == [], type_token
+    assert not any(g.name.endswith("-flow-logs") for g in inventory.of_type(LOG_GROUP))
     assert not any(r.name.endswith("-flow-logs-role") for r in inventory.of_type(ROLE))
     found = nodes(inventory)
     assert len(found) == 6
@@ -103,7 +122,8 @@ def test_wka_members_are_the_first_nodes_without_oneself():
         cluster = node_json(instance)["cluster"]
         assert cluster["membershipScheme"] == "wka" and cluster["aws"] is None
         assert cluster["wkaMembers"] == [x for x in well_known if x != ip[name]], name
-        assert set(node_json(instance)["secretArns"]) == {"dbPassword"}
+        expected = {"dbPassword", "adminPassword"} | ({"dbMasterPassword"} if name == "manager" else set())
+        assert set(node_json(instance)["secrets"]) == expected  # wka: no discovery key
 
 
 @pytest.mark.parametrize("scheme", ["aws", "wka"])

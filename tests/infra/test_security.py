@@ -14,11 +14,13 @@ from components.node import Node
 from offline.engine import Inventory
 from tests.infra.support import (
     ACCESS_KEY, ALB, BUCKET, BUCKET_POLICY, EGRESS, ENI, GROUP, GROUP_MEMBERSHIP, GROUP_POLICY, INGRESS, INSTANCE,
-    RANDOM_PASSWORD, RDS, RECORD, ROLE, ROLE_ATTACHMENT, ROLE_POLICY, SECRET, SECRET_VERSION, SG, TG_ATTACHMENT,
-    USER, build, named, node_json, stack, user_data_text,
+    LOG_GROUP, RANDOM_PASSWORD, RDS, RECORD, ROLE, ROLE_ATTACHMENT, ROLE_POLICY, SECRET, SECRET_VERSION, SG,
+    SSM_PARAMETER, TG_ATTACHMENT, USER, build, named, node_json, nodes, stack, user_data_text,
 )
 
 ANYWHERE = "0.0.0.0/0"
+SVN = {"deploymentSynchronizer": "svn", "svnUser": "wso2", "svnPassword": "svn-secret-password",
+       "svnKitSha256": "a" * 64, "trileadSshSha256": "b" * 64}
 
 
 # --- the security-group rule graph -------------------------------------------------------------
@@ -30,7 +32,9 @@ def rule_graph(inventory: Inventory) -> set[tuple]:
         inventory.outputs["databaseSecurityGroupId"]: "db",
         inventory.of_type(ALB)[0].inputs["securityGroups"][0]: "alb",
     }
-    assert len(labels) == 3 and set(labels) == {g.id for g in inventory.of_type(SG)}
+    for mount_target in inventory.of_type("aws:efs/mountTarget:MountTarget"):
+        labels[mount_target.inputs["securityGroups"][0]] = "efs"
+    assert set(labels) == {g.id for g in inventory.of_type(SG)}
     graph = set()
     for type_token, direction in ((INGRESS, "in"), (EGRESS, "out")):
         for rule in inventory.of_type(type_token):
@@ -41,15 +45,18 @@ def rule_graph(inventory: Inventory) -> set[tuple]:
     return graph
 
 
-def expected_graph(cidrs, http, https, cluster) -> set[tuple]:
-    """`http` is the product's HTTP port when the ALB forwards HTTP to the workers, else None."""
+def expected_graph(cidrs, http, https, cluster, efs=False) -> set[tuple]:
+    """`http` is the product's HTTP port when the ALB forwards HTTP to the workers, else None;
+    `cidrs` are the client and console sources together."""
     def tcp(group, direction, port, peer):
         return (group, direction, "tcp", port, port, peer)
 
     forwarded_http = set() if http is None else {tcp("alb", "out", http, "nodes"), tcp("nodes", "in", http, "alb")}
+    shared_files = {tcp("nodes", "out", 2049, "efs"), tcp("efs", "in", 2049, "nodes")} if efs else set()
     return {
         *(tcp("alb", "in", port, cidr) for cidr in cidrs for port in (80, 443)),
         *forwarded_http,
+        *shared_files,
         tcp("alb", "out", https, "nodes"),
         tcp("nodes", "in", https, "alb"),
         tcp("nodes", "in", cluster, "nodes"),
@@ -66,15 +73,18 @@ def test_security_group_rules_are_exactly_the_designed_graph(stack_name):
     rules = len(inventory.of_type(INGRESS)) + len(inventory.of_type(EGRESS))
     graph = rule_graph(inventory)
     assert len(graph) == rules  # no duplicate rules
-    # dev forwards HTTP to the workers on 9763; prod redirects it, so 9763 stays closed
-    http = {"dev": 9763, "prod": None}[stack_name]
-    assert graph == expected_graph([ANYWHERE], http, 9443, 5701)
+    if stack_name == "dev":  # forwards HTTP to the workers on 9763; no console sources
+        assert graph == expected_graph([ANYWHERE], 9763, 9443, 5701)
+    else:  # redirects HTTP (9763 stays closed); the office range reaches the console; NFS to EFS
+        assert graph == expected_graph([ANYWHERE, "203.0.113.0/24"], None, 9443, 5701, efs=True)
 
 
-def test_rules_follow_client_cidrs_port_offset_and_cluster_port():
+def test_rules_follow_client_cidrs_console_cidrs_port_offset_and_cluster_port():
     inventory = stack("dev", allowedClientCidrs='["203.0.113.0/24", "198.51.100.0/24"]', portOffset=10,
-                      clusterPort=5710)
-    assert rule_graph(inventory) == expected_graph(["203.0.113.0/24", "198.51.100.0/24"], 9773, 9453, 5710)
+                      clusterPort=5710, managementAllowedCidrs='["192.0.2.0/28", "203.0.113.0/24"]')
+    # a console source already among the clients gets no second rule
+    assert rule_graph(inventory) == expected_graph(
+        ["203.0.113.0/24", "198.51.100.0/24", "192.0.2.0/28"], 9773, 9453, 5710)
 
 
 @pytest.mark.parametrize("mode", ["forward", "redirect"])
@@ -90,8 +100,7 @@ def test_product_http_port_is_open_between_alb_and_nodes_only_when_http_is_forwa
 
 
 def test_svn_over_http_opens_port_80_to_the_nodes_only():
-    inventory = stack("dev", deploymentSynchronizer="svn", svnUrl="http://svn.example.com/repos/as",
-                      svnUser="wso2", svnPassword="svn-pass")
+    inventory = stack("dev", svnUrl="http://svn.example.com/repos/as", **SVN)
     extra = rule_graph(inventory) - expected_graph([ANYWHERE], 9763, 9443, 5701)
     assert extra == {("nodes", "out", "tcp", 80, 80, ANYWHERE)}
 
@@ -141,9 +150,9 @@ def test_the_dependency_check_catches_a_node_wired_to_the_rds_address(monkeypatc
 
     original_launch = Node.launch
 
-    def launch_with_rds_address(self, user_data_base64):
+    def launch_with_rds_address(self, user_data_base64, waits_for):
         address = created[0].instance.address
-        return original_launch(self, pulumi.Output.all(user_data_base64, address).apply(lambda v: v[0]))
+        return original_launch(self, pulumi.Output.all(user_data_base64, address).apply(lambda v: v[0]), waits_for)
 
     monkeypatch.setattr(components.cluster, "Database", RecordingDatabase)
     monkeypatch.setattr(Node, "launch", launch_with_rds_address)
@@ -157,22 +166,57 @@ def policy(resource) -> dict:
     return json.loads(resource.inputs["policy"])
 
 
-def test_instance_role_reads_only_its_secrets_and_artifacts():
-    inventory = stack("dev")
-    role = named(inventory, ROLE, "-node-role")
-    assert json.loads(role.inputs["assumeRolePolicy"])["Statement"] == [
+def node_role_statements(inventory: Inventory, role: str) -> dict[str, dict]:
+    """The inline policy of the manager's or the workers' instance role, by statement id."""
+    node_role = named(inventory, ROLE, f"-{role}-role")
+    assert json.loads(node_role.inputs["assumeRolePolicy"])["Statement"] == [
         {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]
-    assert [a.inputs["policyArn"] for a in inventory.of_type(ROLE_ATTACHMENT) if a.inputs["role"] == role.outputs["name"]] == [
-        "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"]
-    node_policy = named(inventory, ROLE_POLICY, "-node-policy")
-    assert node_policy.inputs["role"] == role.id
-    statements = {s["Sid"]: s for s in policy(node_policy)["Statement"]}
-    assert set(statements) == {"ReadStackSecrets", "ReadArtifacts"}
-    assert statements["ReadStackSecrets"]["Action"] == "secretsmanager:GetSecretValue"
-    assert sorted(statements["ReadStackSecrets"]["Resource"]) == sorted(s.outputs["arn"] for s in inventory.of_type(SECRET))
-    # the product zip is in S3, the JDBC driver on Maven Central (https): one exact object ARN
-    assert statements["ReadArtifacts"] == {"Sid": "ReadArtifacts", "Effect": "Allow", "Action": "s3:GetObject",
-                                           "Resource": ["arn:aws:s3:::example-wso2-artifacts/wso2as-5.3.0.zip"]}
+    assert [a.inputs["policyArn"] for a in inventory.of_type(ROLE_ATTACHMENT)
+            if a.inputs["role"] == node_role.outputs["name"]] == ["arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"]
+    node_policy = named(inventory, ROLE_POLICY, f"-{role}-policy")
+    assert node_policy.inputs["role"] == node_role.id
+    return {s["Sid"]: s for s in policy(node_policy)["Statement"]}
+
+
+@pytest.mark.parametrize("role", ["manager", "worker"])
+def test_node_roles_may_do_exactly_what_their_nodes_need(role):
+    inventory = stack("dev")
+    statements = node_role_statements(inventory, role)
+    secrets = {s.name.removeprefix("dev-"): s.outputs["arn"] for s in inventory.of_type(SECRET)}
+    readable = sorted(secrets[k] for k in ("db-app-password", "admin-password", "discovery-access-key",
+                                           "discovery-secret-key"))
+    if role == "manager":  # only the manager may read the master password (it creates users)
+        readable = sorted(readable + [secrets["db-password"]])
+    node_logs = sorted(g.outputs["arn"] for g in inventory.of_type(LOG_GROUP) if g.name.startswith("dev-")
+                       and g.outputs["name"].startswith("/wso2/wso2-cluster/dev/"))
+    assert len(node_logs) == 3
+    (agent_parameter,) = inventory.of_type(SSM_PARAMETER)
+    for sid in ("ReadNodeSecrets", "WriteNodeLogs"):  # order is no permission
+        statements[sid]["Resource"] = sorted(statements[sid]["Resource"])
+    assert statements == {
+        "ReadNodeSecrets": {"Sid": "ReadNodeSecrets", "Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
+                            "Resource": readable},
+        "ReadLogAgentConfig": {"Sid": "ReadLogAgentConfig", "Effect": "Allow", "Action": "ssm:GetParameter",
+                               "Resource": agent_parameter.outputs["arn"]},
+        # the agent writes to the three node log groups (and their streams), nothing else
+        "WriteNodeLogs": {"Sid": "WriteNodeLogs", "Effect": "Allow",
+                          "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+                          "Resource": sorted(r for arn in node_logs for r in (arn, f"{arn}:*"))},
+        "PutNodeMetrics": {"Sid": "PutNodeMetrics", "Effect": "Allow", "Action": "cloudwatch:PutMetricData",
+                           "Resource": "*",
+                           "Condition": {"StringEquals": {"cloudwatch:namespace": "WSO2/wso2-cluster/dev"}}},
+        # the product zip is in S3, the JDBC driver on Maven Central (https): one exact object ARN
+        "ReadArtifacts": {"Sid": "ReadArtifacts", "Effect": "Allow", "Action": "s3:GetObject",
+                          "Resource": ["arn:aws:s3:::example-wso2-artifacts/wso2as-5.3.0.zip"]},
+    }
+
+
+def test_s3_keys_with_iam_wildcard_characters_are_matched_literally():
+    inventory = stack("dev", productArtifactUrl="s3://artifacts/as/wso2as-5.3.0*?$.zip",
+                      jdbcDriverUrl="s3://artifacts/jdbc/driver.jar")
+    statements = node_role_statements(inventory, "worker")
+    assert statements["ReadArtifacts"]["Resource"] == [
+        "arn:aws:s3:::artifacts/as/wso2as-5.3.0${*}${?}${$}.zip", "arn:aws:s3:::artifacts/jdbc/driver.jar"]
 
 
 def test_discovery_user_may_only_describe_instances_through_its_group():
@@ -192,26 +236,33 @@ def test_discovery_user_may_only_describe_instances_through_its_group():
     (key,) = inventory.of_type(ACCESS_KEY)
     stored = {v.inputs["secretString"] for v in inventory.of_type(SECRET_VERSION)}
     assert {key.outputs["id"], key.outputs["secret"]} <= stored
+    # the nodes keep IMDSv2 only
+    assert {i.inputs["metadataOptions"]["httpTokens"] for i in inventory.of_type(INSTANCE)} == {"required"}
 
 
-def test_instance_role_discovery_needs_no_user():
+def test_instance_role_discovery_needs_no_user_and_allows_imdsv1_in_that_mode_only():
     inventory = stack("dev", discoveryCredentials="instanceRole")
     assert inventory.of_type(USER) == [] and inventory.of_type(ACCESS_KEY) == []
     assert inventory.of_type(GROUP) == [] and inventory.of_type(GROUP_POLICY) == []
-    statements = {s["Sid"]: s for s in policy(named(inventory, ROLE_POLICY, "-node-policy"))["Statement"]}
-    assert statements["ClusterDiscovery"] == {"Sid": "ClusterDiscovery", "Effect": "Allow",
-                                              "Action": "ec2:DescribeInstances", "Resource": "*"}
-    assert len(statements["ReadStackSecrets"]["Resource"]) == 1  # the database password only
-    role_name = named(inventory, ROLE, "-node-role").outputs["name"]
-    for instance in inventory.of_type(INSTANCE):
+    for role in ("manager", "worker"):
+        statements = node_role_statements(inventory, role)
+        assert statements["ClusterDiscovery"] == {"Sid": "ClusterDiscovery", "Effect": "Allow",
+                                                  "Action": "ec2:DescribeInstances", "Resource": "*"}
+        assert len(statements["ReadNodeSecrets"]["Resource"]) == (3 if role == "manager" else 2)
+    role_names = {role: named(inventory, ROLE, f"-{role}-role").outputs["name"] for role in ("manager", "worker")}
+    for name, instance in nodes(inventory).items():
         discovery = node_json(instance)["cluster"]["aws"]
-        assert (discovery["credentials"], discovery["iamRole"]) == ("instanceRole", role_name)
-        assert set(node_json(instance)["secretArns"]) == {"dbPassword"}
+        role = "manager" if name == "manager" else "worker"
+        assert (discovery["credentials"], discovery["iamRole"]) == ("instanceRole", role_names[role])
+        assert "discoveryAccessKey" not in node_json(instance)["secrets"]
+        # Hazelcast 3.5 reads role credentials without an IMDSv2 token
+        assert instance.inputs["metadataOptions"]["httpTokens"] == "optional"
+        assert instance.inputs["metadataOptions"]["httpPutResponseHopLimit"] == 1
 
 
 # --- secrets -------------------------------------------------------------------------------------
 
-CONFIG_PASSWORD = "Config-Secret-Pw-4711"
+CONFIG_PASSWORDS = {"dbPassword": "Config-Secret-Pw-4711", "adminPassword": "Admin-Secret-0815"}
 
 
 def all_tags(inventory: Inventory) -> str:
@@ -222,20 +273,23 @@ def all_tags(inventory: Inventory) -> str:
     return json.dumps(tags)
 
 
-@pytest.mark.parametrize("password_in_config", [False, True])
-def test_no_secret_value_reaches_user_data_tags_or_outputs(password_in_config):
-    overrides = {"dbPassword": CONFIG_PASSWORD} if password_in_config else {}
-    inventory = build("dev", overrides, secret_keys=("wso2-cluster:dbPassword",) if password_in_config else ())
+@pytest.mark.parametrize("passwords_in_config", [False, True])
+def test_no_secret_value_reaches_user_data_tags_or_outputs(passwords_in_config):
+    overrides = dict(CONFIG_PASSWORDS) if passwords_in_config else {}
+    secret_keys = tuple(f"wso2-cluster:{k}" for k in overrides)
+    inventory = build("dev", overrides, secret_keys=secret_keys)
     (key,) = inventory.of_type(ACCESS_KEY)
-    generated = inventory.of_type(RANDOM_PASSWORD)
-    db_password = CONFIG_PASSWORD if password_in_config else generated[0].outputs["result"]
-    assert len(generated) == (0 if password_in_config else 1)
-    secrets = [db_password, key.outputs["secret"], key.outputs["id"]]
+    generated = {p.name.removeprefix("dev-"): p.outputs["result"] for p in inventory.of_type(RANDOM_PASSWORD)}
+    assert set(generated) == ({"db-app-password"} if passwords_in_config else
+                              {"db-password", "db-app-password", "admin-password"})
+    master = CONFIG_PASSWORDS["dbPassword"] if passwords_in_config else generated["db-password"]
+    admin = CONFIG_PASSWORDS["adminPassword"] if passwords_in_config else generated["admin-password"]
+    secrets = [master, admin, generated["db-app-password"], key.outputs["secret"], key.outputs["id"]]
     assert all(len(s) >= 16 for s in secrets)
 
     # positive control: the values are there, in Secrets Manager and RDS, marked secret
     rds = inventory.of_type(RDS)[0]
-    assert rds.inputs["password"] == db_password and "password" in rds.secret_inputs
+    assert rds.inputs["password"] == master and "password" in rds.secret_inputs
     versions = inventory.of_type(SECRET_VERSION)
     assert {v.inputs["secretString"] for v in versions} == set(secrets)
     assert all("secretString" in v.secret_inputs for v in versions)
@@ -255,21 +309,26 @@ def test_secrets_recovery_window_depends_on_the_stack():
     assert {s.inputs["recoveryWindowInDays"] for s in stack("prod").of_type(SECRET)} == {7}
 
 
-def test_generated_password_is_rds_safe():
-    (password,) = stack("dev").of_type(RANDOM_PASSWORD)
-    specials = password.inputs["overrideSpecial"]
-    assert password.inputs["special"] is True and password.inputs["length"] >= 16
-    assert not set(specials) & set("/@\"' ")
+def test_generated_passwords_are_safe_for_rds_sql_shell_and_the_user_store():
+    generated = stack("dev").of_type(RANDOM_PASSWORD)
+    assert len(generated) == 3
+    for password in generated:
+        specials = password.inputs["overrideSpecial"]
+        assert password.inputs["special"] is True and 16 <= password.inputs["length"] <= 30
+        assert not set(specials) & set("/@\"' \\`$")
 
 
 def test_svn_password_goes_to_secrets_manager_only():
-    inventory = stack("dev", deploymentSynchronizer="svn", svnUrl="https://svn.example.com/repos/as",
-                      svnUser="wso2", svnPassword="svn-secret-password")
+    inventory = stack("dev", svnUrl="https://svn.example.com/repos/as", **SVN)
     assert "svn-secret-password" in {v.inputs["secretString"] for v in inventory.of_type(SECRET_VERSION)}
     for instance in inventory.of_type(INSTANCE):
         assert "svn-secret-password" not in user_data_text(instance)
         document = node_json(instance)
-        assert "svnPassword" in document["secretArns"]
-        assert document["deploymentSync"] == {"enabled": True, "svnUrl": "https://svn.example.com/repos/as",
-                                              "svnUser": "wso2"}
+        assert "svnPassword" in document["secrets"]
+        assert document["deploymentSync"] == {
+            "mode": "svn", "svnUrl": "https://svn.example.com/repos/as", "svnUser": "wso2", "fileSystemId": None,
+            "svnKit": {"url": "https://product-dist.wso2.com/tools/svnkit-all-1.8.7.wso2v1.jar", "sha256": "a" * 64},
+            "trileadSsh": {"url": "https://maven.wso2.org/nexus/content/groups/wso2-public/com/trilead/trilead-ssh2/"
+                                  "1.0.0-build215/trilead-ssh2-1.0.0-build215.jar", "sha256": "b" * 64},
+        }
     assert "svn-secret-password" not in all_tags(inventory)

@@ -37,7 +37,7 @@ def test_dev_preview_prints_the_plan_and_writes_each_nodes_user_data(tmp_path):
         node_json = json.loads((node_dir / "files/opt/wso2-cluster/node.json").read_text())
         assert node_json["role"] == role and ip in json.dumps(node_json)
         assert (node_dir / "files/opt/wso2-cluster/bin/apply-config").stat().st_mode & 0o111
-    assert "wso2:cluster:Node  (6)" in result.stdout  # 3 ENIs + 3 instances, grouped by component
+    assert "wso2:cluster:Node  (9)" in result.stdout  # 3 ENIs, instances and health gates, by component
     assert '  clusterPort: 5701' in lines
 
 
@@ -91,3 +91,40 @@ def test_unknown_stack_names_the_stacks_there(tmp_path):
     result = preview("--stack", "nope", "--out", str(tmp_path))
     assert result.returncode == 1
     assert result.stderr.strip() == "preview: nope: Pulumi.nope.yaml: no such file (stacks here: dev, prod)"
+
+
+def test_preview_prints_each_warning_and_each_nodes_operations(tmp_path):
+    result = preview("--stack", "dev", "--out", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    # dev installs an unchecked product zip: one warning line, before the plan
+    assert lines[1:3] == ["Warnings:", "  warning: wso2-cluster:productArtifactSha256 is not set: "
+                                       "nodes install the product zip unchecked"]
+    outputs = json.loads((tmp_path / "dev" / "outputs.json").read_text())
+    start = lines.index("Operations per node (log groups the node ships to; alarms on it):")
+    for name, instance_id in zip(["dev-manager", "dev-worker-1", "dev-worker-2"],
+                                 [outputs["managerInstanceId"], *outputs["workerInstanceIds"]]):
+        block = lines[lines.index(f"  {name}", start) + 1:][:7]
+        logs = [line for line in block if line.startswith("    log ")]
+        alarms = sorted(line.split(":")[0].split()[-1] for line in block if line.startswith("    alarm "))
+        assert logs == [f"    log    /wso2/wso2-cluster/dev/{group} (stream {instance_id}) <- {path}" for group, path in (
+            ("boot", "/var/log/wso2-cluster/boot.log"), ("carbon", "/opt/wso2as/repository/logs/wso2carbon.log"),
+            ("http-access", "/opt/wso2as/repository/logs/http_access_*.log"))]
+        assert alarms == ["StatusCheckFailed_Instance", "StatusCheckFailed_System", "disk_used_percent",
+                          "mem_used_percent"]
+        assert any(line.endswith("-> recover") for line in block) and any(line.endswith("-> reboot") for line in block)
+
+
+def test_prod_like_stacks_warn_when_the_console_or_plain_http_is_open_to_the_internet():
+    from offline.program import run_stack
+
+    assert run_stack("prod").warnings == []  # checksums set, console and HTTP closed
+    open_console = run_stack("prod", {"managementAllowedCidrs": '["0.0.0.0/0"]'}).warnings
+    assert open_console == ["wso2-cluster:managementAllowedCidrs opens the management console to the internet "
+                            "(0.0.0.0/0) on a stack with deletion protection"]
+    plain_http = run_stack("prod", {"httpMode": "forward"}).warnings
+    assert plain_http == ["wso2-cluster:httpMode forward serves plain HTTP to the internet (0.0.0.0/0) on a stack "
+                          "with deletion protection"]
+    # the same settings on a throw-away stack (dev: no deletion protection) only get the checksum warning
+    assert run_stack("dev", {"managementAllowedCidrs": '["0.0.0.0/0"]'}).warnings == [
+        "wso2-cluster:productArtifactSha256 is not set: nodes install the product zip unchecked"]

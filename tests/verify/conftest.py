@@ -17,20 +17,55 @@ for entry in (str(REPO_ROOT), str(HERE)):  # `verify` and `verify_cluster_kit`, 
     if entry not in sys.path:
         sys.path.insert(0, entry)
 
+from tests.aws_support import isolate_aws_environment  # noqa: E402
 from verify.__main__ import main  # noqa: E402
-from verify_cluster_kit import DB_ID, CLUSTER_PORT, NODE_SG_NAME, REGION, TAG_KEY, TAG_VALUE, build_cluster  # noqa: E402
+from verify.schema import SCHEMA_STATUS_COMMAND  # noqa: E402
+from verify_cluster_kit import (  # noqa: E402
+    DB_ID, CLUSTER_PORT, HEALTHY_SCHEMA, NODE_SG_NAME, REGION, TAG_KEY, TAG_VALUE, build_cluster,
+)
 
 
 @pytest.fixture(autouse=True)
 def aws_env(monkeypatch, tmp_path):
-    """Dummy credentials; no profile, endpoint or config file of the machine leaks in."""
-    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_REGION", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
+    isolate_aws_environment(monkeypatch, tmp_path, REGION)
+
+
+class NodeShell:
+    """What the manager "prints" when moto's SSM runs schema-status.
+
+    moto records SendCommand and answers every invocation Success with empty output (it runs
+    nothing), so this wraps moto's invocation factory: for the schema-status command it returns
+    `stdout` (HEALTHY_SCHEMA by default) or the given status, exit code and stderr. The rest of
+    the round trip (boto3 -> moto SendCommand/GetCommandInvocation -> verify) is moto's own. It
+    works for the in-process mock and for a ThreadedMotoServer (same process).
+    """
+
+    def __init__(self) -> None:
+        self.stdout = json.dumps(HEALTHY_SCHEMA)
+        self.status, self.code, self.stderr = "Success", 0, ""
+        self.ran_on: list[str] = []  # instance ids the command was sent to
+
+    def answer(self, stdout: str = "", status: str = "Success", code: int = 0, stderr: str = "") -> None:
+        self.stdout, self.status, self.code, self.stderr = stdout, status, code, stderr
+
+
+@pytest.fixture(autouse=True)
+def node_shell(monkeypatch) -> NodeShell:
+    from moto.ssm.models import Command
+
+    shell = NodeShell()
+    original = Command.invocation_response
+
+    def invocation_response(command, instance_id, plugin_name):
+        response = original(command, instance_id, plugin_name)
+        if (command.parameters or {}).get("commands") == [SCHEMA_STATUS_COMMAND]:
+            shell.ran_on.append(instance_id)
+            response.update(Status=shell.status, StatusDetails=shell.status, ResponseCode=shell.code,
+                            StandardOutputContent=shell.stdout, StandardErrorContent=shell.stderr)
+        return response
+
+    monkeypatch.setattr(Command, "invocation_response", invocation_response)
+    return shell
 
 
 class Cluster:
@@ -39,14 +74,16 @@ class Cluster:
         self.ec2 = boto3.client("ec2", region_name=region)
         self.elbv2 = boto3.client("elbv2", region_name=region)
         self.rds = boto3.client("rds", region_name=region)
+        self.logs = boto3.client("logs", region_name=region)
 
 
 @pytest.fixture
 def cluster(aws_env):
-    """A healthy cluster inside moto.mock_aws; `.outputs` are its stack outputs."""
+    """A healthy cluster inside moto.mock_aws; `.outputs` are its stack outputs (with
+    logGroupNames; every node's wso2carbon.log stream shows one cluster of all nodes)."""
     with mock_aws():
-        ec2, elbv2, rds = (boto3.client(s, region_name=REGION) for s in ("ec2", "elbv2", "rds"))
-        yield Cluster(build_cluster(ec2, elbv2, rds))
+        ec2, elbv2, rds, logs = (boto3.client(s, region_name=REGION) for s in ("ec2", "elbv2", "rds", "logs"))
+        yield Cluster(build_cluster(ec2, elbv2, rds, logs=logs))
 
 
 class Run:

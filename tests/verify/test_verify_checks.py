@@ -39,7 +39,9 @@ def test_healthy_cluster_passes(cluster, run_verify):
         assert line_for(run, f"database {DB_ID} {aspect}:").startswith("PASS")
     assert line_for(run, "cluster port").startswith("PASS")
     assert line_for(run, "mysql").startswith("PASS")
-    assert run.lines[-1] == "RESULT: PASS - all 30 checks passed"
+    # 30 checks before issue #12 step 4, then 3 nodes + "manager sees every worker" + the cluster
+    # (membership) and the two schemas
+    assert run.lines[-1] == "RESULT: PASS - all 37 checks passed"
 
 
 def test_healthy_redirect_mode_cluster_passes_without_a_workers_http_group():
@@ -63,6 +65,8 @@ def test_progress_headers_precede_their_checks(cluster, run_verify):
         "-- checking target groups",
         "-- checking database",
         "-- checking security groups",
+        "-- checking cluster membership",
+        "-- checking database schema",
     ]
     assert "target group" in lines[headers[1] + 1] and "database" in lines[headers[2] + 1]
 
@@ -83,7 +87,7 @@ def test_stopped_worker_fails_instance_and_target_checks(cluster, run_verify):
         assert line.startswith("FAIL")
         assert "unused: Target.InvalidState - Target is in the stopped state" in line
     assert line_for(run, cluster.outputs["workerInstanceIds"][1], "state").startswith("PASS")
-    assert run.lines[-1] == "RESULT: FAIL - 4 of 30 checks failed"
+    assert run.lines[-1] == "RESULT: FAIL - 4 of 37 checks failed"
 
 
 def test_unknown_instance_is_reported_and_other_checks_still_run(cluster, run_verify):
@@ -261,7 +265,7 @@ def test_region_falls_back_to_the_stack_output(monkeypatch, run_verify):
     monkeypatch.delenv("AWS_DEFAULT_REGION")
     with mock_aws():
         clients = [boto3.client(s, region_name="eu-west-1") for s in ("ec2", "elbv2", "rds")]
-        outputs = build_cluster(*clients, region="eu-west-1")
+        outputs = build_cluster(*clients, region="eu-west-1", logs=boto3.client("logs", region_name="eu-west-1"))
         run = run_verify(outputs)
     assert run.code == 0, run.out + run.err
     assert line_for(run, outputs["managerInstanceId"], "state").startswith("PASS")

@@ -11,10 +11,11 @@ def test_json_report_of_a_healthy_cluster(cluster, run_verify):
     document = json.loads(run.out)  # the whole of stdout is the JSON document
     assert set(document) == {"ok", "checks"}
     assert document["ok"] is True
-    assert len(document["checks"]) == 30
+    assert len(document["checks"]) == 37
     for check in document["checks"]:
-        assert set(check) == {"name", "ok", "detail"}
+        assert set(check) == {"name", "ok", "detail", "status"}
         assert isinstance(check["name"], str) and isinstance(check["detail"], str) and check["ok"] is True
+        assert check["status"] == "pass"
     assert not any(line.startswith(("PASS", "FAIL", "--", "RESULT")) for line in run.lines)
 
 
@@ -27,9 +28,10 @@ def test_json_report_names_the_failure(cluster, run_verify):
     assert document["ok"] is False
     failed = [c for c in document["checks"] if not c["ok"]]
     assert failed == [
-        {"name": f"worker-2 ({worker}) IMDSv2", "ok": False, "detail": "HttpTokens is optional (IMDSv2 not required)"}
+        {"name": f"worker-2 ({worker}) IMDSv2", "ok": False, "detail": "HttpTokens is optional (IMDSv2 not required)",
+         "status": "fail"}
     ]
-    assert sum(c["ok"] for c in document["checks"]) == 29
+    assert sum(c["ok"] for c in document["checks"]) == 36
 
 
 def test_json_mode_keeps_usage_errors_on_stderr(static_outputs, run_verify):

@@ -25,7 +25,7 @@ def test_contract_keys_are_the_documented_ones():
         "region", "managerInstanceId", "managerPrivateIp", "workerInstanceIds", "workerPrivateIps",
         "nodeSecurityGroupId", "nodeSecurityGroupName", "databaseSecurityGroupId", "clusterPort",
         "discoveryTagKey", "discoveryTagValue", "targetGroupArns", "databaseInstanceId", "serviceUrlHttp",
-        "serviceUrlHttps", "managementConsoleUrl",
+        "serviceUrlHttps", "managementConsoleUrl", "logGroupNames",
     ])
 
 
@@ -211,3 +211,33 @@ def test_missing_pulumi_cli_is_exit_2(tmp_path, monkeypatch, capsys):
     assert capsys.readouterr().err.strip().splitlines() == [
         "error: the pulumi CLI was not found on PATH; install it or pass --outputs FILE"
     ]
+
+
+# --- logGroupNames (issue #12 step 4): optional, so older stacks still parse -----------------------
+
+
+def test_log_group_names_may_be_absent(static_outputs):
+    assert "logGroupNames" not in static_outputs
+    assert parse_outputs(static_outputs).carbon_log_group is None
+
+
+def test_carbon_log_group_is_taken_as_given(static_outputs):
+    groups = {"boot": "/wso2-cluster/dev/boot", "carbon": "/custom/name/for/carbon", "access": "/wso2-cluster/dev/http-access"}
+    parsed = parse_outputs(dict(static_outputs, logGroupNames=groups))
+    assert parsed.carbon_log_group == "/custom/name/for/carbon"
+    assert parsed.log_group_names == groups
+
+
+def test_log_group_names_without_carbon_is_exit_2(static_outputs, run_verify):
+    run = run_verify(dict(static_outputs, logGroupNames={"boot": "/wso2-cluster/dev/boot"}))
+    assert run.code == 2
+    assert one_line(run) == "error: stack outputs missing key(s): logGroupNames.carbon"
+
+
+def test_log_group_names_must_be_an_object_of_names(static_outputs, run_verify):
+    run = run_verify(dict(static_outputs, logGroupNames="/wso2-cluster/dev/carbon"))
+    assert run.code == 2
+    assert "logGroupNames: Input should be a valid dictionary" in one_line(run)
+    run = run_verify(dict(static_outputs, logGroupNames={"carbon": ""}))
+    assert run.code == 2
+    assert "logGroupNames.carbon: String should have at least 1 character" in one_line(run)

@@ -34,8 +34,8 @@ def moto_server():
 @pytest.fixture
 def served_cluster(moto_server, tmp_path):
     urllib.request.urlopen(urllib.request.Request(f"{moto_server}/moto-api/reset", method="POST"), timeout=10).close()
-    clients = [boto3.client(s, region_name=REGION, endpoint_url=moto_server) for s in ("ec2", "elbv2", "rds")]
-    outputs = build_cluster(*clients)
+    clients = [boto3.client(s, region_name=REGION, endpoint_url=moto_server) for s in ("ec2", "elbv2", "rds", "logs")]
+    outputs = build_cluster(*clients[:3], logs=clients[3])
     path = tmp_path / "outputs.json"
     path.write_text(json.dumps(outputs))
     return outputs, path, clients
@@ -57,12 +57,12 @@ def run_cli(endpoint: str, *args: str) -> subprocess.CompletedProcess:
 
 
 def test_subprocess_against_moto_server_passes_then_fails(served_cluster, moto_server):
-    outputs, path, (ec2, _, _) = served_cluster
+    outputs, path, (ec2, _, _, _) = served_cluster
     done = run_cli(moto_server, "--outputs", str(path), "--no-http")
     assert done.returncode == 0, done.stdout + done.stderr
     lines = done.stdout.splitlines()
     assert lines[0] == "-- checking EC2 instances (manager, worker-1, worker-2)"
-    assert lines[-1] == "RESULT: PASS - all 30 checks passed"
+    assert lines[-1] == "RESULT: PASS - all 37 checks passed"
     assert not [line for line in lines if line.startswith("FAIL")]
 
     worker = outputs["workerInstanceIds"][0]
@@ -70,11 +70,11 @@ def test_subprocess_against_moto_server_passes_then_fails(served_cluster, moto_s
     done = run_cli(moto_server, "--outputs", str(path), "--no-http")
     assert done.returncode == 1
     assert f"FAIL  worker-1 ({worker}) state: stopped (expected running)" in done.stdout.splitlines()
-    assert done.stdout.splitlines()[-1] == "RESULT: FAIL - 4 of 30 checks failed"
+    assert done.stdout.splitlines()[-1] == "RESULT: FAIL - 4 of 37 checks failed"
 
 
 def test_subprocess_json_against_moto_server(served_cluster, moto_server):
-    outputs, path, (_, _, rds) = served_cluster
+    outputs, path, (_, _, rds, _) = served_cluster
     rds.modify_db_instance(DBInstanceIdentifier=outputs["databaseInstanceId"], PubliclyAccessible=True, ApplyImmediately=True)
     done = run_cli(moto_server, "--outputs", str(path), "--no-http", "--json")
     assert done.returncode == 1
@@ -91,3 +91,28 @@ def test_subprocess_missing_key_is_exit_2(moto_server, tmp_path):
     assert done.stdout == ""
     assert len(done.stderr.strip().splitlines()) == 1
     assert done.stderr.startswith("error: stack outputs missing key(s): managerInstanceId, ")
+
+
+def test_subprocess_json_names_a_split_cluster(served_cluster, moto_server):
+    from verify_cluster_kit import MINUTE_MS, log_member_lists, now_ms
+
+    outputs, path, (_, _, _, logs) = served_cluster
+    log_member_lists(logs, outputs, {
+        "manager": ["manager", "worker-1"], "worker-1": ["manager", "worker-1"], "worker-2": ["worker-2"],
+    }, at=now_ms() - 5 * MINUTE_MS)
+    done = run_cli(moto_server, "--outputs", str(path), "--no-http", "--json")
+    assert done.returncode == 1, done.stdout + done.stderr
+    document = json.loads(done.stdout)
+    assert document["ok"] is False
+    failed = {c["name"]: c["detail"] for c in document["checks"] if c["status"] == "fail"}
+    assert failed["Hazelcast cluster"] == "cluster split into 2 groups: {manager, worker-1} and {worker-2}"
+    assert failed["manager sees every worker"] == f"the manager does not list worker-2 ({outputs['workerPrivateIps'][1]})"
+    assert sorted(failed) == sorted([
+        "Hazelcast cluster", "manager sees every worker",
+        f"manager ({outputs['managerInstanceId']}) cluster membership",
+        *(f"worker-{i} ({w}) cluster membership" for i, w in enumerate(outputs["workerInstanceIds"], start=1)),
+    ])
+    # the schema check ran through the moto server too (conftest's node_shell answers it)
+    assert [(c["name"], c["status"]) for c in document["checks"] if c["name"].startswith("schema ")] == [
+        ("schema WSO2_USER_DB", "pass"), ("schema WSO2_REGISTRY_DB", "pass"),
+    ]

@@ -1,0 +1,113 @@
+"""The modelled time to a serving cluster, and the service's unavailability during a change that
+replaces every node, from the declared resources and a model of a node's boot.
+
+Creation times come from `critical_path.CREATE_SECONDS`; a node's boot is the phases below, each
+with its source. They are assumptions, not measurements (there is no AWS account here). The same
+model is applied to the program's graph with and without its health gates, so the cost of the
+gates is measured under the model, not guessed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bench.critical_path import longest_chains
+from offline.engine import Inventory
+
+INSTANCE = "aws:ec2/instance:Instance"
+RDS_ALIAS = "aws:route53/record:Record"
+LISTENER = "aws:lb/listener:Listener"
+HEALTH_GATE = "pulumi-python:dynamic/wso2:HealthGate"
+
+# A node's boot (userdata/templates/boot.sh.j2), in seconds, and where each figure comes from.
+BOOT_PHASES: dict[str, tuple[float, str]] = {
+    "cloud-init": (30, "cloud-init's final stage starts wso2-boot.service tens of seconds after `running`"),
+    "packages": (60, "dnf: Corretto 8 JDK, MariaDB client, unzip, CloudWatch agent (~150 MB from in-region mirrors)"),
+    "product": (25, "the ~220 MB product zip from S3 in the region (~50 MB/s) and its unpacking"),
+    "configure": (5, "secrets from Secrets Manager, apply-config on six files"),
+    "schema": (20, "the manager runs dbscripts/mysql.sql (39 tables, 17 indexes) into two databases"),
+    "start": (120, "WSO2 AS 5.3.0 (Carbon 4.4.1) reports 'Carbon server started' in 1-2 minutes on 2 vCPUs"),
+    "healthy": (90, "the target groups' health checks: 3 successes 30 s apart (the provider's defaults)"),
+}
+PREPARE = ("cloud-init", "packages", "product", "configure")  # before the node needs the database
+REPLACE_SECONDS = 45 + 30  # terminate the old instance (delete before replace) and launch the new one
+
+
+def phase(name: str) -> float:
+    return BOOT_PHASES[name][0]
+
+
+@dataclass(frozen=True)
+class ServingTime:
+    seconds: float  # from the first `pulumi up` until every node is healthy behind the load balancer
+    database_ready: float  # the private alias of the database exists (RDS is available)
+    last_node_running: float  # the last instance is running
+
+
+def time_to_serving(inventory: Inventory, with_gates: bool = True) -> ServingTime:
+    """The first deploy under the model. `with_gates=False` leaves the health gates out of every
+    chain: the program's graph as it would be without rolling changes."""
+    without = frozenset() if with_gates else frozenset(r.urn for r in inventory.of_type(HEALTH_GATE))
+    chains = longest_chains(inventory, without)
+    running = {r.urn: chains[r.urn].seconds for r in inventory.of_type(INSTANCE)}
+    database = max(chains[r.urn].seconds for r in inventory.of_type(RDS_ALIAS) if "mysql." in str(r.inputs["name"]))
+    load_balancer = max(chains[r.urn].seconds for r in inventory.of_type(LISTENER))
+    prepare = sum(phase(p) for p in PREPARE)
+    roles = {r.urn: r.inputs["tags"]["wso2:role"] for r in inventory.of_type(INSTANCE)}
+    (manager,) = [urn for urn, role in roles.items() if role == "manager"]
+    # The manager makes the schemas once the database answers, then starts (creating the admin).
+    manager_started = max(running[manager] + prepare, database) + phase("schema") + phase("start")
+    healthy = [max(manager_started, load_balancer) + phase("healthy")]
+    for urn, role in roles.items():
+        if role == "worker":  # a worker starts once the schemas and the admin account exist
+            started = max(running[urn] + prepare, manager_started) + phase("start")
+            healthy.append(max(started, load_balancer) + phase("healthy"))
+    return ServingTime(max(healthy), database, max(running.values()))
+
+
+def launch_waves(inventory: Inventory) -> list[list[str]]:
+    """The nodes in the order a rolling change reaches them, read from the dependency graph: wave
+    k holds the nodes whose instances depend on the health gates of wave k-1 (the first wave: on
+    none). Raises ValueError when the graph is not such a sequence of waves."""
+    gates = inventory.of_type(HEALTH_GATE)
+    gate_node = {gate.urn: gate.inputs["node"] for gate in gates}
+    # each node's gate watches that node's instance
+    instance_node = {target["instanceId"]: gate.inputs["node"] for gate in gates for target in gate.inputs["targets"]}
+    waits_for = {instance_node[instance.id]: {gate_node[d] for d in instance.dependencies if d in gate_node}
+                 for instance in inventory.of_type(INSTANCE)}
+    waves, placed = [], set()
+    while len(placed) < len(waits_for):
+        wave = sorted((n for n, deps in waits_for.items() if n not in placed and deps <= placed), key=_node_order)
+        if not wave:
+            raise ValueError(f"a cycle among {sorted(set(waits_for) - placed)}")
+        previous = set(waves[-1]) if waves else set()
+        for node in wave:
+            if waits_for[node] != previous:  # every node of a wave waits for the whole previous one
+                raise ValueError(f"{node} waits for {sorted(waits_for[node])}, not for {sorted(previous)}")
+        waves.append(wave)
+        placed |= set(wave)
+    return waves
+
+
+def _node_order(node: str) -> tuple[int, int]:
+    return (0, 0) if node == "manager" else (1, int(node.rsplit("-", 1)[1]))
+
+
+@dataclass(frozen=True)
+class Rollout:
+    service_unavailable: float  # seconds during which no worker serves
+    console_unavailable: float  # seconds during which the manager does not serve
+    duration: float  # the whole change, until the last node is healthy again
+    batches: int
+
+
+def replace_every_node(inventory: Inventory) -> tuple[Rollout, Rollout]:
+    """A change that replaces every node (e.g. a new product zip), the database already there:
+    (as the program rolls it, as it would go with every node replaced at once)."""
+    per_node = REPLACE_SECONDS + sum(phase(p) for p in PREPARE) + phase("start") + phase("healthy")
+    waves = launch_waves(inventory)
+    workers = sum(len(wave) for wave in waves[1:])
+    # No worker serves while a wave holds every one of them.
+    service_down = per_node * sum(1 for wave in waves[1:] if len(wave) == workers)
+    rolling = Rollout(service_down, per_node, len(waves) * per_node, len(waves))
+    return rolling, Rollout(per_node, per_node, per_node, 1)
