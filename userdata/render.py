@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import ast
 import base64
+import functools
 import io
-import tokenize
 import ipaddress
 import json
 import re
 import struct
+import tokenize
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -288,17 +289,22 @@ def template_context() -> Dict[str, str]:
             "unit_dir": UNIT_DIR, "shared_mount": SHARED_MOUNT}
 
 
-def _files(settings: NodeSettings) -> Dict[str, Tuple[str, bytes]]:
+@functools.lru_cache(maxsize=None)
+def _node_scripts() -> Tuple[Tuple[str, Tuple[str, bytes]], ...]:
+    """The scripts and units, the same for every node: read, rendered and stripped once."""
     ctx = template_context()
-    doc = json.dumps(node_document(settings), sort_keys=True, separators=(",", ":"), ensure_ascii=True) + "\n"
     apply_config = (_NODE_DIR / "apply-config").read_text(encoding="utf-8")
-    return {
-        NODE_JSON: ("0644", doc.encode()),
-        APPLY_CONFIG: ("0755", _python_for_node(apply_config).encode()),
-        BOOT: ("0755", _minify(_ENV.get_template("boot.sh.j2").render(**ctx)).encode()),
-        BOOT_UNIT: ("0644", _minify(_ENV.get_template("wso2-boot.service.j2").render(**ctx)).encode()),
-        SERVICE_UNIT: ("0644", _minify(_ENV.get_template("wso2as.service.j2").render(**ctx)).encode()),
-    }
+    return (
+        (APPLY_CONFIG, ("0755", _python_for_node(apply_config).encode())),
+        (BOOT, ("0755", _minify(_ENV.get_template("boot.sh.j2").render(**ctx)).encode())),
+        (BOOT_UNIT, ("0644", _minify(_ENV.get_template("wso2-boot.service.j2").render(**ctx)).encode())),
+        (SERVICE_UNIT, ("0644", _minify(_ENV.get_template("wso2as.service.j2").render(**ctx)).encode())),
+    )
+
+
+def _files(settings: NodeSettings) -> Dict[str, Tuple[str, bytes]]:
+    doc = json.dumps(node_document(settings), sort_keys=True, separators=(",", ":"), ensure_ascii=True) + "\n"
+    return {NODE_JSON: ("0644", doc.encode()), **dict(_node_scripts())}
 
 
 def _gzip(raw: bytes, boundaries) -> bytes:
