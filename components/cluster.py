@@ -69,7 +69,7 @@ class WSO2Cluster(pulumi.ComponentResource):
         aws_membership = config.membership_scheme == "aws"
         discovery = config.discovery_credentials if aws_membership else "none"
         efs = config.deployment_synchronizer == "efs"
-        self.discovery_tag_value = f"{args.project}-{label}"
+        self.discovery_tag_value = naming.discovery_tag_value(args.project, label)
         metrics_namespace = f"WSO2/{args.project}/{label}"
 
         network = Network(label, NetworkArgs(
@@ -109,6 +109,7 @@ class WSO2Cluster(pulumi.ComponentResource):
 
         logs = NodeLogs(label, NodeLogsArgs(
             prefix=naming.log_group_prefix(args.project, label),
+            agent_parameter=naming.log_agent_parameter(args.project, label),
             metrics_namespace=metrics_namespace,
             retention_days=config.log_retention_days,
             tags=tags,

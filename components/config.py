@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 import pulumi
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, TypeAdapter, ValidationError
 
-from components import aws_facts
+from components import aws_facts, naming
 from userdata import limits
 
 PROJECT = "wso2-cluster"
@@ -356,7 +356,7 @@ class ClusterConfig(BaseModel):
 
     @property
     def database_host_name(self) -> str:
-        return f"mysql.{self.private_zone_name}"
+        return naming.database_host_name(self.private_zone_name)
 
     @property
     def extra_tags(self) -> dict[str, str]:

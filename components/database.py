@@ -185,7 +185,7 @@ class Database(pulumi.ComponentResource):
             tags=tags,
             opts=child,
         )
-        self.host_name = f"mysql.{args.private_zone_name}"
+        self.host_name = naming.database_host_name(args.private_zone_name)
         aws.route53.Record(
             f"{name}-alias",
             zone_id=self.zone.zone_id,

@@ -46,6 +46,21 @@ def log_group_prefix(project: str, label: str) -> str:
     return f"/wso2/{project}/{label}"
 
 
+def log_agent_parameter(project: str, label: str) -> str:
+    """The SSM parameter holding the nodes' CloudWatch agent configuration."""
+    return f"{log_group_prefix(project, label)}/cloudwatch-agent"
+
+
+def discovery_tag_value(project: str, label: str) -> str:
+    """The value of the tag Hazelcast's AWS discovery finds this stack's nodes by."""
+    return f"{project}-{label}"
+
+
+def database_host_name(private_zone_name: str) -> str:
+    """The database's private alias, the name the nodes connect to."""
+    return f"mysql.{private_zone_name}"
+
+
 def dashboard_name(project: str, label: str) -> str:
     """CloudWatch dashboard names allow letters, digits, - and _ (at most 255)."""
     return f"{re.sub(r'[^A-Za-z0-9_-]', '-', project)}-{label}"[:255]

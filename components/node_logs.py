@@ -31,7 +31,8 @@ LOGS = {
 
 @dataclass
 class NodeLogsArgs:
-    prefix: str  # /wso2/<project>/<stack>: the log groups are <prefix>/boot, /carbon, /http-access
+    prefix: str  # /wso2/<project>/<label>: the log groups are <prefix>/boot, /carbon, /http-access
+    agent_parameter: str  # the SSM parameter's name
     metrics_namespace: str
     retention_days: int
     tags: Mapping[str, str] = field(default_factory=dict)
@@ -80,7 +81,7 @@ class NodeLogs(pulumi.ComponentResource):
         }
         self.agent_parameter = aws.ssm.Parameter(
             f"{name}-cloudwatch-agent-config",
-            name=f"{args.prefix}/cloudwatch-agent",
+            name=args.agent_parameter,
             type="String",
             description="CloudWatch agent configuration of the WSO2 AS nodes",
             value=agent_config(self.group_names, args.metrics_namespace),

@@ -118,9 +118,9 @@ def trial_render_problems(config: ClusterConfig, *, project: str, stack: str) ->
     }
     facts = SharedFacts(
         security_group_name=f"{label}-nodes-sg-1234567",
-        discovery_tag_value=f"{project}-{label}",
+        discovery_tag_value=naming.discovery_tag_value(project, label),
         secrets=secrets,
-        log_agent_parameter=naming.log_group_prefix(project, label) + "/cloudwatch-agent",
+        log_agent_parameter=naming.log_agent_parameter(project, label),
         file_system_id="fs-0123456789abcdef0",
         role_names={"manager": f"{label}-manager-role-1234567", "worker": f"{label}-worker-role-1234567"},
     )
