@@ -16,10 +16,10 @@ from typing import Any, Optional
 
 import pulumi
 import pulumi.dynamic
+from pulumi.dynamic.dynamic import PROVIDER_KEY
 
 from components.aws_facts import mysql_major
 
-_PROVIDER_KEY = "__provider"
 # Inputs whose change makes RDS replace the instance (they are create-only in the provider's
 # schema) and the config key each comes from.
 REPLACING_INPUTS = {"username": "dbUsername"}
@@ -47,7 +47,7 @@ def problems(olds: dict[str, Any], news: dict[str, Any]) -> list[tuple[str, str]
 
 
 def _inputs(props: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in props.items() if k not in (_PROVIDER_KEY, "majorUpgrade")}
+    return {k: v for k, v in props.items() if k not in (PROVIDER_KEY, "majorUpgrade")}
 
 
 class DatabaseGuardProvider(pulumi.dynamic.ResourceProvider):

@@ -28,10 +28,10 @@ from typing import Any, Callable, Mapping, Optional, Sequence, Union
 import boto3
 import pulumi
 import pulumi.dynamic
+from pulumi.dynamic.dynamic import PROVIDER_KEY
 from botocore.exceptions import ClientError
 
 DEFAULT_POLL_SECONDS = 15
-_PROVIDER_KEY = "__provider"  # the serialized provider Pulumi adds to every dynamic resource's props
 
 
 @dataclass(frozen=True)
@@ -190,7 +190,7 @@ def targets_from_props(entries: Sequence[Mapping[str, Any]]) -> list[GateTarget]
 
 
 def _gate_inputs(props: Mapping[str, Any]) -> dict:
-    return {k: v for k, v in props.items() if k != _PROVIDER_KEY}
+    return {k: v for k, v in props.items() if k != PROVIDER_KEY}  # the serialized provider
 
 
 class HealthGateProvider(pulumi.dynamic.ResourceProvider):

@@ -17,6 +17,7 @@ from typing import Any, Callable, Mapping, Optional
 import pulumi
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc, settings, stack as pulumi_stack
+from pulumi.dynamic.dynamic import PROVIDER_KEY
 from pulumi.runtime.sync_await import _sync_await
 
 import dill
@@ -198,8 +199,7 @@ class AwsMocks(pulumi.runtime.Mocks):
             out.update(arn=rid, name=secret_name)
         elif t == "aws:secretsmanager/secretVersion:SecretVersion":
             # a new value is a new version, as in Secrets Manager
-            version = self._hex(name, str(inputs.get("secretString")), n=32)
-            version_id = f"{version[:8]}-{version[8:12]}-{version[12:16]}-{version[16:20]}-{version[20:32]}"
+            version_id = _uuid(self._hex(name, str(inputs.get("secretString")), n=32))
             rid = f"{inputs.get('secretId')}|{version_id}"
             out.update(arn=inputs.get("secretId"), versionId=version_id)
         elif t in ("aws:iam/role:Role", "aws:iam/user:User", "aws:iam/instanceProfile:InstanceProfile",
@@ -240,12 +240,12 @@ class AwsMocks(pulumi.runtime.Mocks):
             out["output"] = inputs.get("input")  # a stash's output is the input it was created with
         elif t.startswith("pulumi-python:dynamic"):
             # Run the dynamic provider's own create (the project's providers make no cloud call there).
-            provider = dill.loads(base64.b64decode(inputs["__provider"]))
-            props = {k: v for k, v in inputs.items() if k != "__provider"}
+            provider = dill.loads(base64.b64decode(inputs[PROVIDER_KEY]))
+            props = {k: v for k, v in inputs.items() if k != PROVIDER_KEY}
             result = provider.create(props)
             rid, out = result.id, {**inputs, **(result.outs or {})}
         elif t == "aws:kms/key:Key":
-            rid = f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}"
+            rid = _uuid(self._hex(t, name, n=32))
             out.update(keyId=rid, arn=self._arn("kms", f"key/{rid}"))
         elif t == "aws:sns/topic:Topic":
             topic = inputs.get("name") or f"{name}-{h[:7]}"
@@ -263,7 +263,7 @@ class AwsMocks(pulumi.runtime.Mocks):
             out.update(name=alarm, arn=self._arn("cloudwatch", f"alarm:{alarm}"))
         elif t == "aws:wafv2/webAcl:WebAcl":
             acl = inputs.get("name") or f"{name}-{h[:7]}"
-            rid = f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}"
+            rid = _uuid(self._hex(t, name, n=32))
             out.update(name=acl, arn=self._arn("wafv2", f"regional/webacl/{acl}/{rid}"))
         elif t == "random:index/randomPassword:RandomPassword":
             out["result"] = f"Mock{h}Pw1"
@@ -400,6 +400,12 @@ class _WarningRecorder(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         self.messages.append(record.getMessage())
+
+
+def _uuid(hex_digits: str) -> str:
+    """A UUID-shaped id (KMS key ids, Secrets Manager version ids) from 32 hex digits."""
+    h = hex_digits
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}"
 
 
 def _partition(region: str) -> str:
