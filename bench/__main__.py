@@ -16,6 +16,7 @@ Prints a Markdown report for the dev and prod stacks:
 from __future__ import annotations
 
 import argparse
+import functools
 import platform
 import statistics
 import sys
@@ -107,13 +108,20 @@ def determinism(stack: str) -> list[str]:
     return [f"Two runs of `{stack}`: user data of {len(first)} nodes " + ("byte-identical." if same else "DIFFERS.")]
 
 
+@functools.lru_cache(maxsize=None)
+def stack_with(stack: str, workers: int | None) -> tuple[Inventory, int]:
+    """The stack as its file says (workers None) or with that many workers, and its worker count;
+    sections 6 and 7 read the same runs."""
+    inventory = run_stack(stack, {"workerCount": workers} if workers else None)
+    return inventory, len(inventory.of_type(INSTANCE)) - 1
+
+
 def serving_time(stack: str) -> list[str]:
     rows = ["| workers | with health gates (s) | without (s) | growth | database ready (s) | last node running, with / without (s) |",
             "| ---: | ---: | ---: | ---: | ---: | ---: |"]
     for workers in (None, 50):
-        inventory = run_stack(stack, {"workerCount": workers} if workers else None)
+        inventory, count = stack_with(stack, workers)
         gated, free = time_to_serving(inventory), time_to_serving(inventory, with_gates=False)
-        count = len(inventory.of_type(INSTANCE)) - 1
         rows.append(f"| {count} | {gated.seconds:.0f} | {free.seconds:.0f} | "
                     f"{100 * (gated.seconds / free.seconds - 1):+.1f}% | {gated.database_ready:.0f} | "
                     f"{gated.last_node_running:.0f} / {free.last_node_running:.0f} |")
@@ -124,9 +132,8 @@ def unavailability(stack: str) -> list[str]:
     rows = ["| workers | batches | service down, rolling (s) | console down, rolling (s) | whole change, rolling (s) "
             "| service down, all at once (s) |", "| ---: | ---: | ---: | ---: | ---: | ---: |"]
     for workers in (None, 1, 50):
-        inventory = run_stack(stack, {"workerCount": workers} if workers else None)
+        inventory, count = stack_with(stack, workers)
         rolling, at_once = replace_every_node(inventory)
-        count = len(inventory.of_type(INSTANCE)) - 1
         rows.append(f"| {count} | {rolling.batches} | {rolling.service_unavailable:.0f} | "
                     f"{rolling.console_unavailable:.0f} | {rolling.duration:.0f} | {at_once.service_unavailable:.0f} |")
     return rows

@@ -84,10 +84,15 @@ class Partition:
 
 
 @lru_cache(maxsize=None)
+def _partitions() -> list[dict]:
+    """botocore's partitions.json: every partition, its regions and DNS suffixes."""
+    return botocore.loaders.Loader().load_data("partitions")["partitions"]
+
+
+@lru_cache(maxsize=None)
 def _regions() -> dict[str, Partition]:
-    data = botocore.loaders.Loader().load_data("partitions")
     regions = {}
-    for partition in data["partitions"]:
+    for partition in _partitions():
         for region in partition["regions"]:
             if not region.endswith("-global"):
                 regions[region] = Partition(partition["id"], partition["outputs"]["dnsSuffix"])
@@ -158,8 +163,7 @@ AWS_DOMAINS = ("amazonaws.com", "amazonaws.com.cn", "api.aws", "aws", "amazontru
 def _partition_domains() -> tuple[str, ...]:
     """The DNS suffixes of the partitions this program deploys to (botocore): AWS endpoints,
     IPv4 and dual-stack (e.g. api.amazonwebservices.com.cn)."""
-    data = botocore.loaders.Loader().load_data("partitions")
-    return tuple(sorted({partition["outputs"][key] for partition in data["partitions"]
+    return tuple(sorted({partition["outputs"][key] for partition in _partitions()
                          if partition["id"] in SUPPORTED_PARTITIONS
                          for key in ("dnsSuffix", "dualStackDnsSuffix") if partition["outputs"].get(key)}))
 
@@ -291,7 +295,7 @@ with write xor year_month zerofill
 
 
 def check_mysql_version(value: object) -> str:
-    if isinstance(value, str) and (value in MYSQL_VERSIONS or value in MYSQL_VERSIONS.get(value[:3], ())):
+    if isinstance(value, str) and (value in MYSQL_VERSIONS or value in MYSQL_VERSIONS.get(mysql_major(value), ())):
         return value
     offered = "; ".join(f"{major} or {', '.join(versions)}" for major, versions in MYSQL_VERSIONS.items())
     raise ValueError(f"must be an RDS MySQL version RDS offers: {offered}")

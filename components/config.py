@@ -244,7 +244,7 @@ HostName = Checked(limits.check_host_name)
 Sha256 = Checked(limits.check_sha256)
 HealthPath = Str(r"/[\x21-\x7e]{0,1023}", "a URL path starting with /, at most 1024 characters")
 SubnetIds = Annotated[tuple, BeforeValidator(_list_of(_pattern(aws_facts.SUBNET_ID, ""), "subnet ids"))]
-MysqlUser = lambda: Annotated[str, BeforeValidator(_mysql_user)]  # noqa: E731
+MysqlUser = Annotated[str, BeforeValidator(_mysql_user)]
 
 
 class ClusterConfig(BaseModel):
@@ -319,9 +319,9 @@ class ClusterConfig(BaseModel):
     db_deletion_protection: Bool = Field(True, alias="dbDeletionProtection")
     db_skip_final_snapshot: Bool = Field(False, alias="dbSkipFinalSnapshot")
     db_allow_replacement: Bool = Field(False, alias="dbAllowReplacement")
-    db_username: MysqlUser() = Field("wso2admin", alias="dbUsername")
+    db_username: MysqlUser = Field("wso2admin", alias="dbUsername")
     db_password: Optional[Secret(_db_password)] = Field(None, alias="dbPassword")
-    db_app_username: MysqlUser() = Field("wso2app", alias="dbAppUsername")
+    db_app_username: MysqlUser = Field("wso2app", alias="dbAppUsername")
     # Product
     product_artifact_url: Url = Field(alias="productArtifactUrl")
     product_artifact_sha256: Optional[Sha256] = Field(None, alias="productArtifactSha256")

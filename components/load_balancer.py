@@ -2,8 +2,9 @@
 management host to the manager, HTTP 80 and HTTPS 443 (TLS 1.2/1.3 only).
 
 The management console is not public by default: only `managementAllowedCidrs` (by default the
-VPC's own range) reach it, through a source-IP condition on its rules; everyone else gets 403. An optional WAFv2 web ACL guards the
-whole load balancer. Targets are attached per node (`attach`), as each node is launched.
+VPC's own range) reach it, through a source-IP condition on its rules; everyone else gets 403.
+An optional WAFv2 web ACL guards the whole load balancer. Targets are attached per node
+(`attach`), as each node is launched.
 """
 
 from __future__ import annotations

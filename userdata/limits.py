@@ -157,6 +157,9 @@ def _is_host(host: str) -> bool:
             and not address.is_multicast and not address.is_unspecified and not address.is_reserved)
 
 
+SVN_DEFAULT_PORTS = {"http": 80, "https": 443, "svn": 3690}
+
+
 def check_svn_url(value: object) -> str:
     """The deployment synchronizer's repository: http(s):// or svn://, no credentials."""
     allowed = "must be an http(s):// or svn:// repository URL, without spaces or user:password@"
@@ -172,8 +175,6 @@ def check_svn_url(value: object) -> str:
         raise ValueError("must not carry credentials (user:password@): use svnUser and svnPassword")
     return value
 
-
-SVN_DEFAULT_PORTS = {"http": 80, "https": 443, "svn": 3690}
 
 
 def svn_port(url: str) -> int:
