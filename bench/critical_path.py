@@ -53,7 +53,7 @@ def longest_chains(inventory: Inventory, without: frozenset[str] = frozenset()) 
     @lru_cache(maxsize=None)
     def chain(urn: str) -> Chain:
         best = Chain(0.0, ())
-        for dep in inventory.prerequisites(urn) - without:
+        for dep in sorted(inventory.prerequisites(urn) - without):  # sorted: ties resolve the same way every run
             candidate = chain(dep)
             if candidate.seconds > best.seconds:
                 best = candidate

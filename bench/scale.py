@@ -17,7 +17,8 @@ class Change:
 
 
 def changed_resources(before: Inventory, after: Inventory) -> list[Change]:
-    """Resources present in both inventories whose declared inputs differ."""
+    """Resources present in both inventories whose declared inputs differ, by URN (registration
+    order varies from run to run)."""
     old = {r.urn: r for r in before.resources}
     changes = []
     for resource in after.resources:
@@ -28,7 +29,7 @@ def changed_resources(before: Inventory, after: Inventory) -> list[Change]:
                       if previous.inputs.get(k) != resource.inputs.get(k))
         if keys:
             changes.append(Change(resource.urn, resource.type, tuple(keys)))
-    return changes
+    return sorted(changes, key=lambda change: change.urn)
 
 
 def added_resources(before: Inventory, after: Inventory) -> list[str]:
