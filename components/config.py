@@ -1,7 +1,8 @@
 """The stack configuration: one immutable, fully validated object with defaults applied.
 
-`Pulumi.yaml` declares every key (type, default, description) for the Pulumi CLI; this module
-is what the program reads. `tests/config/test_schema.py` keeps the two in step.
+`Pulumi.yaml` declares every key that has a default (type, default, description) and the required
+`productArtifactUrl` for the Pulumi CLI; `OPTIONAL_KEYS` describes the rest. This module is
+what the program reads; `tests/config/test_schema.py` keeps the three in step.
 
 Every problem becomes one line naming the key, the value given and what is allowed, and all
 problems are reported at once — single-key problems and cross-key ones alike:
@@ -22,7 +23,7 @@ import ipaddress
 import json
 import os
 import re
-from typing import Annotated, Any, Callable, Iterator, Mapping, Optional
+from typing import Annotated, Any, Callable, Collection, Iterator, Mapping, Optional
 from urllib.parse import urlsplit
 
 import pulumi
@@ -380,6 +381,51 @@ class ClusterConfig(BaseModel):
         return limits.WSO2_HTTPS_PORT + self.port_offset
 
 
+# Optional keys without a default, which Pulumi.yaml does not declare: the Pulumi CLI requires
+# every declared key of the project's namespace that has no default, and refuses a declared
+# `secret: true` key whose stack value is not encrypted, so these could not stay unset. The
+# program validates them like every other key; here is what each means (README: Configuration).
+OPTIONAL_KEYS = {
+    "amiId": (
+        "Pin the nodes to this AMI id; without it they run the latest Amazon Linux 2023 of the architecture "
+        "as of the first deploy (a new AL2023 release replaces no node; a new amiId rolls them)."
+    ),
+    "maxUnavailableWorkers": (
+        "Workers a rolling change replaces or restarts at once (1 to workerCount); default a quarter of the "
+        "workers, at least 1."
+    ),
+    "vpcId": (
+        "Use this existing VPC instead of creating one (then publicSubnetIds and privateSubnetIds are "
+        "required)."
+    ),
+    "publicSubnetIds": "With vpcId, at least two public subnets in different AZs for the load balancer.",
+    "privateSubnetIds": (
+        "With vpcId, at least two private subnets in different AZs (with outbound internet) for nodes and "
+        "database."
+    ),
+    "certificateArn": (
+        "ACM certificate ARN (same region) for the HTTPS listener; required unless selfSignedCertificate is "
+        "true."
+    ),
+    "accessLogsBucket": "An existing S3 bucket for the access logs (its policy must allow ELB log delivery).",
+    "publicZoneId": (
+        "Route 53 public hosted zone id; when set, alias records for both host names point at the load "
+        "balancer."
+    ),
+    "dbPassword": "Database master password (pulumi config set --secret); a random one is generated when unset.",
+    "productArtifactSha256": "SHA-256 of the product zip; nodes refuse a zip that does not match.",
+    "jdbcDriverSha256": "SHA-256 of the JDBC driver jar; nodes refuse a jar that does not match.",
+    "adminPassword": (
+        "Password of the admin account (pulumi config set --secret; 5 to 30 characters, no spaces); a random "
+        "one is generated when unset."
+    ),
+    "svnUrl": "With deploymentSynchronizer svn, the repository URL.",
+    "svnUser": "With deploymentSynchronizer svn, the repository user.",
+    "svnPassword": "With deploymentSynchronizer svn, the repository password (pulumi config set --secret).",
+    "svnKitSha256": "With deploymentSynchronizer svn, the SHA-256 of the SVNKit bundle (required).",
+    "trileadSshSha256": "With deploymentSynchronizer svn, the SHA-256 of the trilead SSH library (required).",
+    "alarmEmail": "An e-mail address subscribed to the alarm topic (AWS asks it to confirm).",
+}
 _FIELDS_BY_ALIAS = {field.alias: name for name, field in ClusterConfig.model_fields.items()}
 _PROJECT_KEYS = [alias for alias in _FIELDS_BY_ALIAS if ":" not in alias]
 _ADAPTERS = {
@@ -709,12 +755,14 @@ def _error_text(error: ValidationError) -> str:
     return str(problem.get("ctx", {}).get("error", problem["msg"]))
 
 
-def parse_config(raw: Mapping[str, Any], *, project: str = PROJECT, stack: str = "dev") -> ClusterConfig:
+def parse_config(raw: Mapping[str, Any], *, project: str = PROJECT, stack: str = "dev",
+                 secret_keys: Optional[Collection[str]] = None) -> ClusterConfig:
     """Validate raw config, keys as the CLI names them (`wso2-cluster:workerCount`, `aws:region`).
 
     Keys of other namespaces (e.g. `aws:profile`) are left to their providers, unless they look
     like one of ours in the wrong or a misspelt namespace. `project` and `stack` name the nodes
-    of the trial render.
+    of the trial render. `secret_keys`, when given, are the keys the stack holds encrypted: a
+    secret key (dbPassword, adminPassword, svnPassword) set in plain text is refused.
     """
     given: dict[str, Any] = {}
     lines: list[str] = []
@@ -731,6 +779,8 @@ def parse_config(raw: Mapping[str, Any], *, project: str = PROJECT, stack: str =
             close = difflib.get_close_matches(name, _PROJECT_KEYS, n=1)
             hint = f"; did you mean {_qualified(close[0])}?" if close else ""
             lines.append(_line(key, value, "unknown key" + hint + " (see README: Configuration)"))
+        if secret_keys is not None and name in SECRET_KEYS and namespace == PROJECT and key not in secret_keys:
+            lines.append(_line(name, value, f"must be encrypted: set it with `pulumi config set --secret {name}`"))
 
     # Pass 1: every key on its own.
     parsed: dict[str, Any] = {}
@@ -826,4 +876,6 @@ def read_pulumi_config() -> dict[str, Any]:
 
 
 def load_config() -> ClusterConfig:
-    return parse_config(read_pulumi_config(), project=pulumi.get_project(), stack=pulumi.get_stack())
+    raw = read_pulumi_config()
+    secret_keys = {key for key in raw if pulumi.runtime.is_config_secret(key)}
+    return parse_config(raw, project=pulumi.get_project(), stack=pulumi.get_stack(), secret_keys=secret_keys)

@@ -2,22 +2,28 @@
 
 A change that replaces or restarts nodes must not take the whole cluster down at once: the
 manager goes alone, then workers in batches, and a batch starts only once the previous one is
-healthy behind the load balancer. Every node has a `HealthGate`. Its inputs are the node's
-instance id (and a `revision` such as the instance type) with the node's target groups, so
-replacing or restarting the node changes them; the gate's *update* then polls the target groups
-until the node is healthy in each, and fails `pulumi up` with one line naming the node when the
-timeout passes. Its *create* returns at once, so a first deploy or a new node waits for nothing,
-and its diff never asks for a replacement (a replaced gate would be created, i.e. skip the wait).
-One gate per node, not per batch: a new worker, or a change of the batch size, then changes no
-existing gate's inputs, so only a node that really changed makes `pulumi up` wait.
+healthy behind the load balancer. Every node has a `HealthGate`, a small dynamic resource whose
+inputs are the node's instance id (and a `revision` such as the instance type) with the node's
+target groups, so replacing or restarting the node changes them. Its update step starts once the
+node's new instance and registrations exist; its before-update resource hook
+(`wait_before_update`, in the program's own process, with the stack's AWS credentials) first
+polls the target groups until the node is healthy in each, and fails `pulumi up` with one line
+naming the node when the timeout passes; only then does the update record the new inputs, so
+after a failure the next `pulumi up` waits for that node again. Its *create* runs no hook, so
+a first deploy or a new node waits for nothing, and its diff never asks for a replacement (a
+replaced gate would be created, i.e. skip the wait). One gate per node, not per batch: a new
+worker, or a change of the batch size, then changes no existing gate's inputs, so only a node
+that really changed makes `pulumi up` wait.
 
 Wiring (components/cluster.py): each instance of the next batch `depends_on` every gate of this
-batch; Pulumi registers a resource only after the resources it depends on have finished their
-steps, so a waiting or failed gate holds back the remaining nodes.
+batch; the hook runs inside the gate's update step (pulumi/pulumi pkg/resource/deploy/step.go,
+UpdateStep.Apply), and the engine registers a dependent only after that step, so a waiting or
+failed gate holds back the remaining nodes (shown on the real CLI by tests/e2e/test_rolling.py).
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import re
@@ -25,11 +31,13 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Optional, Sequence, Union
 
-import boto3
 import pulumi
 import pulumi.dynamic
 from pulumi.dynamic.dynamic import PROVIDER_KEY
 from botocore.exceptions import ClientError
+
+from components import aws_session
+from components.config import read_pulumi_config as read_stack_config
 
 DEFAULT_POLL_SECONDS = 15
 
@@ -194,15 +202,11 @@ def _gate_inputs(props: Mapping[str, Any]) -> dict:
 
 
 class HealthGateProvider(pulumi.dynamic.ResourceProvider):
-    """Stateless apart from the stack's `aws:profile`, which `configure` receives after the
-    provider is unpickled in Pulumi's dynamic-provider process."""
+    """Records the gate's inputs; it calls no AWS API (the waiting is the gate's before-update
+    hook), so the dynamic-provider process needs no credentials and its 4-request limit holds
+    nothing back."""
 
     serialize_as_secret_always = False  # it captures nothing secret; keep the state readable
-    _profile: Optional[str] = None
-
-    def configure(self, req: pulumi.dynamic.ConfigureRequest) -> None:
-        profile = req.config.get("aws:profile")
-        self._profile = str(profile) if profile else None
 
     def create(self, props: dict[str, Any]) -> pulumi.dynamic.CreateResult:
         # No wait: a first deploy or a new node has no running node to protect.
@@ -211,26 +215,36 @@ class HealthGateProvider(pulumi.dynamic.ResourceProvider):
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.DiffResult:
         # `__provider` changes with this module's pickle, which is no reason to wait. Never a
-        # replacement: the gate's create skips the wait. Unknown news (preview) compare unequal.
+        # replacement: a replaced gate is created, and creates skip the wait. Unknown news
+        # (preview) compare unequal.
         return pulumi.dynamic.DiffResult(
             changes=_gate_inputs(olds) != _gate_inputs(news), replaces=[], delete_before_replace=False
         )
 
     def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.UpdateResult:
-        elbv2 = boto3.session.Session(profile_name=self._profile, region_name=news["region"]).client("elbv2")
-        # clock and sleep looked up now (not bound at import), so tests can replace them.
-        wait_until_healthy(
-            elbv2,
-            targets_from_props(news["targets"]),
-            timeout_seconds=float(news["timeoutSeconds"]),
-            poll_seconds=float(news.get("pollSeconds", DEFAULT_POLL_SECONDS)),
-            clock=time.monotonic,
-            sleep=time.sleep,
-        )  # GateFailed propagates: its one-line message is what `pulumi up` shows
-        return pulumi.dynamic.UpdateResult(outs=dict(news))
+        return pulumi.dynamic.UpdateResult(outs=dict(news))  # reached only once the hook has waited
 
     def delete(self, _id: str, _props: dict[str, Any]) -> None:
         pass  # nothing exists outside Pulumi's state
+
+
+async def wait_before_update(args: pulumi.ResourceHookArgs) -> None:
+    """The gates' before-update hook: runs in the program's process at the start of the gate's
+    update step, so every resource that depends on the gate (the next batch) waits, and a failure
+    leaves the gate's old inputs in the state. Its GateFailed message is what `pulumi up` shows,
+    on one line."""
+    props = args.new_inputs or {}
+    session = aws_session.from_stack_config(read_stack_config(), region=str(props["region"]))
+    elbv2 = session.client("elbv2")
+    await asyncio.to_thread(
+        wait_until_healthy,
+        elbv2,
+        targets_from_props(props["targets"]),
+        timeout_seconds=float(props["timeoutSeconds"]),
+        poll_seconds=float(props.get("pollSeconds", DEFAULT_POLL_SECONDS)),
+        clock=time.monotonic,  # looked up now (not bound at import), so tests can replace them
+        sleep=time.sleep,
+    )
 
 
 class HealthGate(pulumi.dynamic.Resource, module="wso2", name="HealthGate"):
@@ -268,4 +282,7 @@ class HealthGate(pulumi.dynamic.Resource, module="wso2", name="HealthGate"):
             "timeoutSeconds": timeout_seconds,
             "pollSeconds": poll_seconds,
         }
+        hook = pulumi.ResourceHook(f"{name}-wait", wait_before_update)
+        opts = pulumi.ResourceOptions.merge(
+            opts, pulumi.ResourceOptions(hooks=pulumi.ResourceHookBinding(before_update=[hook])))
         super().__init__(HealthGateProvider(), name, props, opts)

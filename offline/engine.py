@@ -47,7 +47,7 @@ class DeclaredResource:
     secret_inputs: frozenset[str]  # top-level input keys whose value is (or holds) a secret
     secret_outputs: frozenset[str]
     dependencies: frozenset[str]  # URNs of explicit and property dependencies
-    options: dict[str, Any]  # deleteBeforeReplace, protect, ignoreChanges, replaceOnChanges
+    options: dict[str, Any]  # deleteBeforeReplace, protect, ignoreChanges, replaceOnChanges, hooks (names)
 
     @property
     def id(self) -> Optional[str]:
@@ -347,6 +347,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                         "update": request.customTimeouts.update,
                         "delete": request.customTimeouts.delete,
                     },
+                    "hooks": {field.name: list(value) for field, value in request.hooks.ListFields()},
                 },
             )
         )
@@ -409,9 +410,13 @@ def _uuid(hex_digits: str) -> str:
 
 
 def _partition(region: str) -> str:
+    """The region's partition; `aws` for a name botocore does not know (the program reports it)."""
     from components.aws_facts import partition_of  # botocore's partition data
 
-    return partition_of(region).name
+    try:
+        return partition_of(region).name
+    except KeyError:
+        return "aws"
 
 
 def run_program(

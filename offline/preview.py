@@ -186,7 +186,8 @@ def main(argv: Optional[list[str]] = None) -> int:
         return 1
     print(f"Offline preview of stack '{args.stack}' (mock engine; no AWS calls)")
     for key in stack.placeholders:
-        print(f"  note: {key} is encrypted in the stack file; a placeholder stands in for it offline")
+        print(f"  note: {key} is encrypted and PULUMI_CONFIG_PASSPHRASE is not set (or the stack's secrets are not "
+              "passphrase-based): a placeholder that every secret key accepts stands in for it")
     nodes = nodes_of(inventory)
     print_warnings(inventory)
     print_plan(inventory, nodes)

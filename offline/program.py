@@ -8,6 +8,7 @@ from typing import Any, Mapping, Optional
 
 import pulumi
 
+from components.config import SECRET_KEYS
 from offline.engine import Inventory, run_program
 from offline.stack_config import ROOT, StackConfig, as_cli_string, load_stack_config
 
@@ -22,16 +23,19 @@ def program() -> None:
 
 
 def stack_values(stack: str, overrides: Optional[Mapping[str, Any]] = None) -> StackConfig:
-    """The stack's config, with `overrides` (`key` or `namespace:key` -> value) applied on top."""
+    """The stack's config, with `overrides` (`key` or `namespace:key` -> value) applied on top;
+    an override of a secret key is a secret, as `pulumi config set --secret` makes it."""
     loaded = load_stack_config(stack)
-    values = dict(loaded.values)
+    values, secret_keys = dict(loaded.values), list(loaded.secret_keys)
     for key, value in (overrides or {}).items():
         key = key if ":" in key else f"{loaded.project}:{key}"
         if value is None:
             values.pop(key, None)
         else:
             values[key] = value if isinstance(value, str) else as_cli_string(value)
-    return StackConfig(loaded.project, stack, values, loaded.secret_keys, loaded.placeholders)
+            if key.split(":", 1)[1] in SECRET_KEYS and key.startswith(f"{loaded.project}:"):
+                secret_keys.append(key)
+    return StackConfig(loaded.project, stack, values, tuple(secret_keys), loaded.placeholders, loaded.stack_keys)
 
 
 def run_stack(

@@ -137,6 +137,16 @@ def test_a_secret_value_is_never_echoed(key, value, others):
     assert not value or value not in found[0]
 
 
+@pytest.mark.parametrize("key", ["dbPassword", "adminPassword", "svnPassword"])
+def test_a_secret_key_set_in_plain_text_is_refused_in_one_line(key):
+    """The stack holds these encrypted (`pulumi config set --secret`); plain text is refused, as
+    the CLI refuses a plain value for a key it knows is secret. Encrypted, the same value passes."""
+    given = {key: "Plain-text-pw-1", **({k: v for k, v in SVN.items() if k != key} if key == "svnPassword" else {})}
+    assert problems(given, secret_keys=set()) == [
+        line(key, "[secret]", f"must be encrypted: set it with `pulumi config set --secret {key}`")]
+    assert problems(given, secret_keys={f"{P}:{key}"}) == []
+
+
 @pytest.mark.parametrize("value", ["a\ninjected line", "a\rb", "a\u2028b", "a\x85b", "a\x00b"])
 def test_a_line_break_in_a_value_stays_on_one_line(value):
     found = problems({"clusterDomain": value})

@@ -1,4 +1,4 @@
-"""Pulumi.yaml's typed config schema, the config model and the README table say the same thing."""
+"""Pulumi.yaml's typed config schema, OPTIONAL_KEYS, the config model and the README table say the same thing."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pydantic
 import pytest
 import yaml
 
-from components.config import SECRET_KEYS, ClusterConfig
+from components.config import OPTIONAL_KEYS, SECRET_KEYS, ClusterConfig
 from offline.stack_config import ROOT
 
 SCHEMA = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["config"]
@@ -23,11 +23,19 @@ def _python_type(annotation):
     return typing.get_args(annotation)[0] if typing.get_origin(annotation) is typing.Annotated else annotation
 
 
-def test_every_key_is_declared_once_in_both():
-    assert sorted(SCHEMA) == sorted(FIELDS)
+def test_pulumi_yaml_declares_exactly_the_keys_the_cli_can_leave_unset_or_must_require():
+    """The CLI requires every declared key without a default and refuses a declared secret key
+    the stack lacks: so Pulumi.yaml declares the keys with a default and the required ones, and
+    OPTIONAL_KEYS the others."""
+    assert sorted(SCHEMA) == sorted(set(FIELDS) - set(OPTIONAL_KEYS))
+    assert all("default" in d or FIELDS[k].is_required() for k, d in SCHEMA.items())
+    assert all(FIELDS[k].default in (None, ()) and not FIELDS[k].is_required() for k in OPTIONAL_KEYS)
+    assert not any(d.get("secret") for d in SCHEMA.values())
+    assert SECRET_KEYS <= set(OPTIONAL_KEYS)
+    assert all(len(text) > 20 for text in OPTIONAL_KEYS.values())
 
 
-@pytest.mark.parametrize("key", sorted(FIELDS))
+@pytest.mark.parametrize("key", sorted(SCHEMA))
 def test_type_default_description_and_secrecy_agree(key):
     declared, field = SCHEMA[key], FIELDS[key]
     assert declared["type"] == PULUMI_TYPES[_python_type(field.annotation)]
@@ -51,9 +59,14 @@ def test_readme_configuration_table_matches_the_schema():
         match = re.fullmatch(r"`([A-Za-z0-9:]+)`", cells[0]) if len(cells) == 4 else None
         if match:
             rows[match.group(1)] = cells
-    assert sorted(k for k in rows if k != "aws:region") == sorted(SCHEMA)
+    assert sorted(k for k in rows if k != "aws:region") == sorted(FIELDS)
     for key, (_, type_cell, default_cell, meaning) in rows.items():
         if key == "aws:region":
+            continue
+        if key in OPTIONAL_KEYS:
+            secret = " (secret)" if key in SECRET_KEYS else ""
+            assert (type_cell, default_cell, meaning) == (
+                PULUMI_TYPES[_python_type(FIELDS[key].annotation)] + secret, "—", OPTIONAL_KEYS[key]), key
             continue
         declared = SCHEMA[key]
         assert type_cell == declared["type"] + (" (secret)" if declared.get("secret") else "")

@@ -3,6 +3,7 @@ moto, and the dynamic provider as Pulumi drives it. No test sleeps: clock and sl
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import re
 import types
@@ -13,7 +14,6 @@ import pulumi
 import pytest
 from botocore.stub import Stubber
 from moto import mock_aws
-from pulumi.dynamic import Config, ConfigureRequest
 from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime import rpc
 
@@ -379,54 +379,77 @@ class FakeSession:
 
 
 @pytest.fixture
-def provider_aws(monkeypatch, stubbed):
-    """The provider's boto3 session replaced by FakeSession, time by a FakeClock; yields
-    (stubber, clock)."""
+def hook_aws(monkeypatch, stubbed):
+    """The hook's boto3 session replaced by FakeSession, time by a FakeClock, the stack's config
+    by `stack_config` (a dict the test fills); yields (stubber, clock, stack_config)."""
     client, stubber = stubbed
     FakeSession.created, FakeSession.client_for = [], {"elbv2": client}
     monkeypatch.setattr(boto3.session, "Session", FakeSession)
     clock = FakeClock()
     monkeypatch.setattr(health_gate, "time", types.SimpleNamespace(monotonic=clock, sleep=clock.sleep))
-    return stubber, clock
+    stack_config = {"aws:region": REGION}
+    monkeypatch.setattr(health_gate, "read_stack_config", lambda: stack_config)
+    return stubber, clock, stack_config
 
 
-def test_update_waits_for_the_new_targets_with_the_stacks_profile(provider_aws):
-    stubber, clock = provider_aws
+def run_hook(olds: dict, news: dict) -> None:
+    args = pulumi.ResourceHookArgs(urn="urn:gate", id="gate", name="gate", type="pulumi-python:dynamic/wso2:HealthGate",
+                                   new_inputs=news, old_inputs=olds, new_outputs=news, old_outputs=olds)
+    loop = asyncio.new_event_loop()  # not asyncio.run: it would unset the loop the offline engine uses
+    try:
+        loop.run_until_complete(health_gate.wait_before_update(args))
+    finally:
+        loop.close()
+
+
+def test_update_returns_at_once_without_calling_aws(no_aws):
+    olds, news = as_wire(gate_props()), as_wire(gate_props(instance_id="i-0999999999999999f"))
+    assert HealthGateProvider().update("gate", olds, news).outs == news
+
+
+def test_the_gate_binds_its_waiting_hook_before_update_only():
+    from offline.engine import run_program
+
+    def program():
+        HealthGate("gate", node="worker-1", targets=[gate_target("worker-1", "i-1", ARN_WS, 9443)], region=REGION,
+                   timeout_seconds=1200)
+
+    gate = run_program(program, {"aws:region": REGION}).one("pulumi-python:dynamic/wso2:HealthGate", "gate")
+    assert gate.options["hooks"] == {"before_update": ["gate-wait"]}
+
+
+def test_hook_waits_for_the_new_targets_with_the_stacks_profile(hook_aws):
+    stubber, clock, stack_config = hook_aws
+    stack_config["aws:profile"] = "ops"
     new_worker = GateTarget("worker-1", "i-0999999999999999f", ARN_WS, 9443)
     expect_health(stubber, [new_worker], INITIAL)
     expect_health(stubber, [new_worker], HEALTHY)
-    provider = HealthGateProvider()
-    provider.configure(ConfigureRequest(Config({"aws:profile": "ops", "aws:region": REGION}, "wso2-cluster")))
-    olds, news = as_wire(gate_props()), as_wire(gate_props(instance_id=new_worker.instance_id))
 
-    result = provider.update("gate", olds, news)
+    run_hook(as_wire(gate_props()), as_wire(gate_props(instance_id=new_worker.instance_id)))
 
-    assert result.outs == news
     assert FakeSession.created == [{"profile_name": "ops", "region_name": REGION}]
     stubber.assert_no_pending_responses()  # polled the new instance id (expected params) twice
     assert clock.sleeps == [300]
 
 
-def test_update_without_a_stack_profile_uses_the_default_credential_chain(provider_aws):
-    stubber, _ = provider_aws
+def test_hook_without_a_stack_profile_uses_the_default_credential_chain(hook_aws):
+    stubber, _, _ = hook_aws
     expect_health(stubber, [W1_WS], HEALTHY)
-    provider = HealthGateProvider()
-    provider.configure(ConfigureRequest(Config({"aws:region": REGION}, "wso2-cluster")))
 
-    provider.update("gate", gate_props(), gate_props())
+    run_hook(gate_props(), gate_props())
 
     assert FakeSession.created == [{"profile_name": None, "region_name": REGION}]
     stubber.assert_no_pending_responses()
 
 
-def test_update_fails_with_the_one_line_message(provider_aws):
-    stubber, clock = provider_aws
+def test_hook_fails_with_the_one_line_message(hook_aws):
+    stubber, clock, _ = hook_aws
     new_worker = GateTarget("worker-1", "i-0999999999999999f", ARN_WS, 9443)
     for _ in range(5):
         expect_health(stubber, [new_worker], UNHEALTHY_404)
 
-    with pytest.raises(Exception) as failure:
-        HealthGateProvider().update("gate", as_wire(gate_props()), as_wire(gate_props(instance_id=new_worker.instance_id)))
+    with pytest.raises(GateFailed) as failure:
+        run_hook(as_wire(gate_props()), as_wire(gate_props(instance_id=new_worker.instance_id)))
 
     assert str(failure.value) == (
         "node worker-1 (i-0999999999999999f) not healthy in target group wso2-dev-ws-9443 (port 9443) "

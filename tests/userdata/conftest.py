@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -164,6 +165,11 @@ def node(tmp_path):
     repository/conf (made once per test), and a secrets file with every secret."""
 
     def make(settings: NodeSettings, product: Path = FIXTURES):
+        if not product.is_dir():  # only the stock files can be absent: a user's clone has no ../shared
+            missing = f"{product} is absent: the stock WSO2 AS 5.3.0 files (../shared/reference) are not beside this checkout"
+            if os.environ.get("CI"):
+                pytest.fail(missing + ", and CI is set: CI must run this test")
+            pytest.skip(missing)
         root = tmp_path / "node"
         if root.exists():
             shutil.rmtree(root)

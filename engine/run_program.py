@@ -1,0 +1,74 @@
+"""Runs a Pulumi Python program for `language_host.py`, as Pulumi's own exec shim does.
+
+Started by the language host with the project's virtualenv interpreter; it configures the SDK's
+runtime from the engine's arguments and the config in the environment, then runs the program
+(`__main__.py` of the entry point) inside the root stack resource. A `pulumi.RunError` (the
+program's one-line config errors, for instance) is logged without a traceback; anything else is
+logged with its traceback; an interrupt (the engine stopping the program after a failed step it
+has reported) ends it quietly. Exit status 32 tells the host the user has already seen the error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import runpy
+import sys
+import traceback
+from concurrent.futures import ThreadPoolExecutor
+
+import pulumi
+import pulumi.runtime
+
+USER_ACTIONABLE_EXIT = 32
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    for flag in ("project", "root_directory", "stack", "parallel", "dry_run", "pwd", "monitor", "engine",
+                 "tracing", "organization"):
+        parser.add_argument(f"--{flag}")
+    parser.add_argument("PROGRAM")
+    parser.add_argument("ARGS", nargs="*")
+    args = parser.parse_args()
+
+    pulumi.runtime.set_all_config(pulumi.runtime.get_config_env(), pulumi.runtime.get_config_secret_keys_env())
+    settings = pulumi.runtime.Settings(
+        monitor=args.monitor, engine=args.engine, project=args.project, stack=args.stack,
+        parallel=int(args.parallel or 0), dry_run=args.dry_run == "true", organization=args.organization,
+        root_directory=args.root_directory,
+    )
+    pulumi.runtime.configure(settings)
+    if args.pwd:
+        os.chdir(args.pwd)
+    program = args.PROGRAM if args.PROGRAM.endswith(".py") else os.path.join(args.PROGRAM, "__main__.py")
+    sys.argv = [program, *args.ARGS]
+    sys.path.insert(0, os.path.dirname(os.path.abspath(program)))
+
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    executor = ThreadPoolExecutor(max_workers=max(settings.parallel or 1, 1) * 4)
+    loop.set_default_executor(executor)
+    logging.getLogger("asyncio").setLevel(logging.CRITICAL)  # unobserved futures after a failure
+    try:
+        loop.run_until_complete(pulumi.runtime.run_in_stack(lambda: runpy.run_path(program, run_name="__main__")))
+        return 0
+    except pulumi.RunError as error:
+        pulumi.log.error(str(error))
+        return 1
+    except KeyboardInterrupt:  # the engine stopped the program after a failed step it has reported
+        return USER_ACTIONABLE_EXIT
+    except Exception:  # noqa: BLE001 - every other failure is shown with its traceback
+        pulumi.log.error("Program failed with an unhandled exception:\n" + traceback.format_exc())
+        return USER_ACTIONABLE_EXIT
+    finally:
+        executor.shutdown(wait=True)
+        loop.close()
+        sys.stdout.flush()
+        sys.stderr.flush()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
