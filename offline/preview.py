@@ -169,6 +169,15 @@ def apply_product_config(nodes: list[Node], product_home: Path, build_dir: Path)
         print(f"  {node.name}: configured {home / 'repository' / 'conf'}")
 
 
+def _product_problem(product_zip: Optional[Path], product_home: Optional[Path]) -> Optional[str]:
+    """What is wrong with --product-zip/--product-home, checked before anything is printed."""
+    if product_zip is not None and not zipfile.is_zipfile(product_zip):
+        return f"--product-zip {product_zip}: no such zip file"
+    if product_home is not None and not (product_home / "repository" / "conf").is_dir():
+        return f"--product-home {product_home}: no repository/conf inside; is it an unpacked WSO2 product?"
+    return None
+
+
 def main(argv: Optional[list[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="preview", description=__doc__.split("\n\n")[0])
     parser.add_argument("--stack", default="dev", help="stack name: reads Pulumi.<stack>.yaml (default: dev)")
@@ -177,6 +186,10 @@ def main(argv: Optional[list[str]] = None) -> int:
     product.add_argument("--product-zip", type=Path, help="a real wso2as-5.3.0.zip: also write the configured files")
     product.add_argument("--product-home", type=Path, help="an unpacked product: also write the configured files")
     args = parser.parse_args(argv)
+    product_problem = _product_problem(args.product_zip, args.product_home)
+    if product_problem:
+        print(f"preview: {product_problem}", file=sys.stderr)
+        return 1
 
     try:
         stack = load_stack_config(args.stack)

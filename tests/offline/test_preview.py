@@ -128,3 +128,15 @@ def test_prod_like_stacks_warn_when_the_console_or_plain_http_is_open_to_the_int
     # the same settings on a throw-away stack (dev: no deletion protection) only get the checksum warning
     assert run_stack("dev", {"managementAllowedCidrs": '["0.0.0.0/0"]'}).warnings == [
         "wso2-cluster:productArtifactSha256 is not set: nodes install the product zip unchecked"]
+
+
+@pytest.mark.parametrize("flag,given,problem", [
+    ("--product-zip", "missing.zip", "--product-zip {path}: no such zip file"),
+    ("--product-home", "missing-home", "--product-home {path}: no repository/conf inside; is it an unpacked WSO2 product?"),
+])
+def test_a_bad_product_flag_is_one_line_before_anything_is_printed(tmp_path, flag, given, problem):
+    path = tmp_path / given
+    result = preview("--stack", "dev", "--out", str(tmp_path / "out"), flag, str(path))
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr.splitlines() == ["preview: " + problem.format(path=path)]
+    assert not (tmp_path / "out").exists()
