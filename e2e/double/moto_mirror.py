@@ -63,9 +63,6 @@ class MotoMirror:
             return []
         return json.loads(self.unhealthy_file.read_text())
 
-    def updated(self, type_: str, rid: str, outputs: dict[str, Any]) -> None:
-        pass  # nothing the gates read changes in place
-
     def deleted(self, type_: str, rid: str, outputs: dict[str, Any]) -> None:
         if type_ == "aws:ec2/instance:Instance":
             self.ec2.terminate_instances(InstanceIds=[rid])

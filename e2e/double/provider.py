@@ -22,6 +22,7 @@ its instance in moto.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import sys
@@ -138,8 +139,6 @@ class SaltedMocks(AwsMocks):
         return super()._hex(*parts, self.salt, n=n)
 
     def load(self, cloud: Cloud) -> None:
-        import ipaddress
-
         self._subnet_cidrs = dict(cloud.data["subnets"])
         self._taken = {k: {ipaddress.IPv4Address(ip) for ip in v} for k, v in cloud.data["taken"].items()}
         self._eni_ips = dict(cloud.data["eniIps"])
@@ -263,8 +262,6 @@ class DoubleProvider(provider_pb2_grpc.ResourceProviderServicer):
                 compute_inputs["privateIp"] = plain(olds.get("privateIp"))
             _, outputs = self._compute(type_, record["name"], compute_inputs, record["salt"])
             outputs["id"] = request.id
-            if self.moto:
-                self.moto.updated(type_, request.id, plain(outputs))
             record.update(inputs=news, outputs=outputs)
             self.cloud.save()
         return provider_pb2.UpdateResponse(properties=_to_struct(outputs))
