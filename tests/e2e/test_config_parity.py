@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import pytest
 
-from components.config import ConfigError
+from components.config import SECRET_KEYS, ConfigError
 from e2e.harness import PASSPHRASE, Workspace
 from offline.engine import run_program
 from offline.program import program
 from offline.stack_config import StackFileError, load_stack_config
+from tests.config.test_config import EVERYDAY
 
 pytestmark = pytest.mark.engine
 
@@ -36,12 +37,16 @@ CASES = {
 
 @pytest.fixture(scope="module")
 def parity_workspace(tmp_path_factory, moto_url) -> Workspace:
-    return Workspace(tmp_path_factory.mktemp("parity"), moto_url=moto_url)
+    workspace = Workspace(tmp_path_factory.mktemp("parity"), moto_url=moto_url)
+    del workspace.env["AWS_REGION"]  # the program's fallback for aws:region; the offline side has none either
+    return workspace
 
 
 @pytest.fixture(autouse=True)
-def _passphrase(monkeypatch):
+def _offline_environment(monkeypatch):
     monkeypatch.setenv("PULUMI_CONFIG_PASSPHRASE", PASSPHRASE)
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION"):
+        monkeypatch.delenv(name, raising=False)
 
 
 def _offline_accepts(workspace: Workspace, stack: str) -> tuple[bool, str]:
@@ -91,3 +96,25 @@ def test_the_offline_reader_gives_the_clis_words_for_a_missing_key(parity_worksp
     offline, why = _offline_accepts(workspace, "words")
     assert not offline and why in cli.output, (why, cli.output[-2000:])
 
+
+
+@pytest.mark.parametrize("index", range(len(EVERYDAY)), ids=[",".join(o) for o, _ in EVERYDAY])
+def test_the_everyday_config_cases_are_judged_alike(parity_workspace: Workspace, index: int):
+    """tests/config's everyday table, each case the dev stack with its overrides, set with the CLI."""
+    workspace = parity_workspace
+    overrides, expected = EVERYDAY[index]
+    stack = f"everyday-{index}"
+    (workspace.project / f"Pulumi.{stack}.yaml").write_text((workspace.project / "Pulumi.dev.yaml").read_text())
+    workspace.pulumi("stack", "init", stack, "--secrets-provider", "passphrase")
+    for key, value in overrides.items():
+        if value is None:
+            workspace.pulumi("config", "rm", "--stack", stack, key)
+        elif key in SECRET_KEYS:
+            workspace.pulumi("config", "set", "--secret", "--stack", stack, key, value)
+        else:
+            workspace.set_config(stack, key, value)
+
+    cli = workspace.preview(stack, check=False)
+    offline, why = _offline_accepts(workspace, stack)
+
+    assert (cli.code == 0, offline) == (expected == [], expected == []), (cli.output[-3000:], why)
