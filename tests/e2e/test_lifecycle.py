@@ -37,7 +37,7 @@ def test_stack_previews_deploys_stays_unchanged_and_destroys(workspace: Workspac
                if r["type"] == "aws:ec2/instance:Instance" and r["outputs"]["tags"]["wso2:role"] == "worker"]
     assert sorted(workers) == sorted(outputs["workerInstanceIds"])
 
-    second = workspace.preview(stack, "--expect-no-changes", check=False)
+    second = workspace.up(stack, "--expect-no-changes", check=False)
     assert second.code == 0, second.output[-3000:]
 
     if stack == "prod":  # protected (Pulumi's protect and deletion protection), as documented
