@@ -27,8 +27,9 @@ from google.protobuf import empty_pb2, json_format
 
 from pulumi.runtime.proto import language_pb2, language_pb2_grpc, plugin_pb2
 
+from engine.run_program import USER_ACTIONABLE_EXIT  # the program showed its error itself
+
 RUN_PROGRAM = Path(__file__).resolve().parent / "run_program.py"
-USER_ACTIONABLE_EXIT = 32  # the program printed its error itself (Pulumi's exec shim uses 32 too)
 
 
 def virtualenv_python(info) -> str:

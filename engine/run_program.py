@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pulumi
 import pulumi.runtime
 
-USER_ACTIONABLE_EXIT = 32
+USER_ACTIONABLE_EXIT = 32  # tells the language host the user has seen the error (Pulumi's exec shim: 32 too)
 
 
 def main() -> int:

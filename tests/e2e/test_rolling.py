@@ -31,6 +31,10 @@ def _rollout(log: list[dict]) -> list[tuple[str, str, str, str]]:
     return found
 
 
+def _ids_by_name(workspace: Workspace) -> dict[str, str]:
+    return {r["urn"].rsplit("::", 1)[1]: r.get("id") for r in workspace.state("dev")}
+
+
 def _rolling_stack(workspace: Workspace) -> None:
     workspace.new_stack("dev")
     for key, value in (("workerCount", WORKERS), ("maxUnavailableWorkers", MAX_UNAVAILABLE),
@@ -84,7 +88,7 @@ def test_an_instance_type_change_rolls_in_the_same_order(workspace: Workspace, t
 def test_a_node_that_never_gets_healthy_stops_up_with_one_line_and_a_rerun_resumes(workspace: Workspace, tmp_path,
                                                                                     moto_url):
     _rolling_stack(workspace)
-    ids_before = {r["urn"].rsplit("::", 1)[1]: r.get("id") for r in workspace.state("dev")}
+    ids_before = _ids_by_name(workspace)
     (workspace.cloud_dir / "unhealthy.json").write_text(json.dumps(["dev-worker-1"]))
     workspace.set_config("dev", "amiId", NEW_AMI)
 
@@ -96,7 +100,7 @@ def test_a_node_that_never_gets_healthy_stops_up_with_one_line_and_a_rerun_resum
     lines = [line for line in failed.output.splitlines() if reason.search(line)]
     assert lines, failed.output[-4000:]
     assert "Traceback" not in failed.output
-    ids_failed = {r["urn"].rsplit("::", 1)[1]: r.get("id") for r in workspace.state("dev")}
+    ids_failed = _ids_by_name(workspace)
     for untouched in ("dev-worker-3-instance", "dev-worker-4-instance", "dev-worker-5-instance"):
         assert ids_failed[untouched] == ids_before[untouched]
 
@@ -110,5 +114,5 @@ def test_a_node_that_never_gets_healthy_stops_up_with_one_line_and_a_rerun_resum
 
     resumed = _rollout(events(log))
     assert ("resOutputsEvent", "update", "worker-1", "gate") in resumed
-    ids_after = {r["urn"].rsplit("::", 1)[1]: r.get("id") for r in workspace.state("dev")}
+    ids_after = _ids_by_name(workspace)
     assert all(ids_after[f"dev-worker-{i}-instance"] != ids_before[f"dev-worker-{i}-instance"] for i in range(1, 6))
