@@ -6,6 +6,8 @@ runtime from the engine's arguments and the config in the environment, then runs
 program's one-line config errors, for instance) is logged without a traceback; anything else is
 logged with its traceback; an interrupt (the engine stopping the program after a failed step it
 has reported) ends it quietly. Exit status 32 tells the host the user has already seen the error.
+After a failed step the engine may stop listening before the program has finished; an error that
+can no longer be logged through it is written to stderr as its first line, never as a traceback.
 """
 
 from __future__ import annotations
@@ -19,10 +21,19 @@ import sys
 import traceback
 from concurrent.futures import ThreadPoolExecutor
 
+import grpc
 import pulumi
 import pulumi.runtime
 
 USER_ACTIONABLE_EXIT = 32  # tells the language host the user has seen the error (Pulumi's exec shim: 32 too)
+
+
+def report_error(message: str) -> None:
+    """Log `message` as an error through the engine, or its first line on stderr if the engine has gone."""
+    try:
+        pulumi.log.error(message)
+    except grpc.RpcError:
+        print(f"error: {message.splitlines()[0] if message else 'the program failed'}", file=sys.stderr)
 
 
 def main() -> int:
@@ -56,12 +67,12 @@ def main() -> int:
         loop.run_until_complete(pulumi.runtime.run_in_stack(lambda: runpy.run_path(program, run_name="__main__")))
         return 0
     except pulumi.RunError as error:
-        pulumi.log.error(str(error))
+        report_error(str(error))
         return 1
     except KeyboardInterrupt:  # the engine stopped the program after a failed step it has reported
         return USER_ACTIONABLE_EXIT
     except Exception:  # noqa: BLE001 - every other failure is shown with its traceback
-        pulumi.log.error("Program failed with an unhandled exception:\n" + traceback.format_exc())
+        report_error("Program failed with an unhandled exception:\n" + traceback.format_exc())
         return USER_ACTIONABLE_EXIT
     finally:
         executor.shutdown(wait=True)
