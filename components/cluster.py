@@ -27,7 +27,7 @@ from components.monitoring import MonitoredNode, Monitoring, MonitoringArgs
 from components.network import Network, NetworkArgs
 from components.node import Node, NodeArgs, node_ami
 from components.node_logs import NodeLogs, NodeLogsArgs
-from components.node_settings import SharedFacts, build_node_settings
+from components.node_settings import REGISTRY_DB, USER_STORE_DB, SharedFacts, build_node_settings
 from components.secrets import Secrets, SecretsArgs
 from components.security_groups import SecurityGroups, SecurityGroupsArgs
 from components.shared_files import SharedFiles, SharedFilesArgs
@@ -297,6 +297,8 @@ class WSO2Cluster(pulumi.ComponentResource):
             "databaseAppUserSecretArn": secrets.arn(SECRET_DB_PASSWORD),
             "adminPasswordSecretArn": secrets.arn(SECRET_ADMIN_PASSWORD),
             "databaseSecurityGroupId": groups.database.id,
+            "databaseNames": {"userStore": USER_STORE_DB, "registry": REGISTRY_DB},
+            "managementAllowedCidrs": list(config.management_allowed_cidrs) or [network.vpc_cidr],
             "clusterDomain": config.cluster_domain,
             "membershipScheme": config.membership_scheme,
             "clusterPort": config.cluster_port,

@@ -1,6 +1,6 @@
 """python -m verify: is the deployed WSO2 AS cluster really up?
 
-Exit status: 0 no check failed (skipped checks count as not failed), 1 a check failed,
+Exit status: 0 no check failed (a check skipped on request does not fail), 1 a check failed,
 2 usage/input error (one line on stderr).
 """
 
@@ -32,11 +32,11 @@ def _positive(text: str) -> float:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m verify",
-        description="Check that the deployed WSO2 AS cluster is up: EC2 nodes, target health, "
-        "RDS, security group rules, (optionally) HTTP(S) endpoints, Hazelcast cluster membership "
-        "(each node's latest member list in CloudWatch Logs) and the WSO2 database schemas "
-        "(schema-status run on the manager through SSM; skipped when SSM cannot run it).",
-        epilog="Exit status: 0 no check failed (skipped checks do not fail), 1 a check failed, 2 usage or input error.",
+        description="Check that the deployed WSO2 AS cluster is up: EC2 nodes, every node registered and "
+        "healthy in its target groups, RDS, security group rules, (optionally) HTTP(S) endpoints, Hazelcast "
+        "cluster membership (each node asked now through SSM; its log as a fallback) and the WSO2 database "
+        "schemas (schema-status on the manager through SSM).",
+        epilog="Exit status: 0 no check failed (--skip-schema skips, it does not fail), 1 a check failed, 2 usage or input error.",
     )
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--stack", help="Pulumi stack to read outputs from (default: the selected stack)")
@@ -44,7 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--json", action="store_true", help="print a machine-readable JSON report instead of lines")
     parser.add_argument("--http", action=argparse.BooleanOptionalAction, default=True, help="probe the service and console URLs (default: on)")
     parser.add_argument("--insecure", action="store_true", help="skip TLS certificate verification in the HTTP probes (self-signed certificates)")
-    parser.add_argument("--timeout", type=_positive, default=10.0, metavar="SECONDS", help="timeout for each HTTP probe and AWS connection, and how long to wait for schema-status on the manager (default: 10)")
+    parser.add_argument("--timeout", type=_positive, default=10.0, metavar="SECONDS", help="timeout for each HTTP probe and AWS connection, and how long to wait for each SSM command (default: 10)")
+    parser.add_argument("--skip-schema", action="store_true", help="do not check the database schemas (when SSM cannot reach the manager)")
+    parser.add_argument("--log-window", type=_positive, default=24.0, metavar="HOURS", help="how far back to read a node's log for its member list when SSM cannot ask it (default: 24)")
     return parser
 
 
@@ -61,7 +63,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f"note: checking region {region} (from the environment); the stack's region output is {outputs.region}", file=sys.stderr)
 
     report = JsonReport(sys.stdout) if args.json else TextReport(sys.stdout)
-    options = Options(http=args.http, timeout=args.timeout, insecure=args.insecure)
+    options = Options(http=args.http, timeout=args.timeout, insecure=args.insecure, schema=not args.skip_schema,
+                      log_window_hours=args.log_window)
     results = []
     try:
         for result in run_checks(session, outputs, options, on_section=report.section):

@@ -173,20 +173,20 @@ def check_instances(ec2: Any, outputs: StackOutputs) -> Iterator[CheckResult]:
 # --- Target groups ----------------------------------------------------------------------------
 
 
-def _target_label(target_id: str, outputs: StackOutputs) -> str:
-    for node in outputs.nodes():
-        if target_id in (node.instance_id, node.private_ip):
-            return node.label
-    return "not a cluster node"
+def _expected_targets(outputs: StackOutputs) -> dict[str, list[Node]]:
+    """The nodes each target group must serve: the manager the console, the workers the service."""
+    nodes = outputs.nodes()
+    return {key: nodes[:1] if key.startswith("manager") else nodes[1:] for key in outputs.target_group_arns}
 
 
 def check_target_groups(elbv2: Any, outputs: StackOutputs) -> Iterator[CheckResult]:
-    """Every registered target of every target group is healthy; an empty group fails.
+    """Every node is registered and healthy in each of its target groups; nothing else is registered.
 
     Every group in the outputs has a listener forwarding to it (the stack makes the workersHttp
     group only when HTTP is forwarded), so `unused` (e.g. `Target.NotInUse`) is a failure too.
     """
-    for key, arn in outputs.target_group_arns.items():
+    for key, expected in _expected_targets(outputs).items():
+        arn = outputs.target_group_arns[key]
         try:
             descriptions = elbv2.describe_target_health(TargetGroupArn=arn)["TargetHealthDescriptions"]
         except NoCredentialsError:
@@ -194,22 +194,33 @@ def check_target_groups(elbv2: Any, outputs: StackOutputs) -> Iterator[CheckResu
         except (ClientError, BotoCoreError) as error:
             yield CheckResult(f"target group {key}", False, f"AWS error: {aws_error(error)}")
             continue
-        if not descriptions:
-            yield CheckResult(f"target group {key}", False, f"no registered targets ({arn})")
-            continue
+        registered: dict[str, list[dict]] = {}
         for description in descriptions:
-            target = description.get("Target", {})
-            target_id = target.get("Id", "?")
-            port = target.get("Port")
-            where = f"{target_id}:{port}" if port else target_id
-            health = description.get("TargetHealth", {})
-            state = health.get("State", "unknown")
-            name = f"target group {key} {_target_label(target_id, outputs)} ({where})"
-            reason = " - ".join(part for part in (health.get("Reason"), health.get("Description")) if part)
-            if state == "healthy":
-                yield CheckResult(name, True, "healthy")
-            else:
-                yield CheckResult(name, False, f"{state}: {reason}" if reason else state)
+            registered.setdefault(description.get("Target", {}).get("Id", "?"), []).append(description)
+        for node in expected:
+            found = registered.pop(node.instance_id, []) + registered.pop(node.private_ip, [])
+            if not found:
+                yield CheckResult(f"target group {key} {node.label} ({node.instance_id})", False, f"not registered in {arn}")
+            for description in found:
+                yield _target_result(key, node.label, description)
+        for others in registered.values():
+            for description in others:
+                yield _target_result(key, "not a cluster node", description)
+
+
+def _target_result(key: str, label: str, description: dict) -> CheckResult:
+    target = description.get("Target", {})
+    port = target.get("Port")
+    where = f"{target.get('Id', '?')}:{port}" if port else target.get("Id", "?")
+    health = description.get("TargetHealth", {})
+    state = health.get("State", "unknown")
+    reason = " - ".join(part for part in (health.get("Reason"), health.get("Description")) if part)
+    name = f"target group {key} {label} ({where})"
+    if label == "not a cluster node":
+        return CheckResult(name, False, f"registered, but not one of the group's nodes ({state})")
+    if state == "healthy":
+        return CheckResult(name, True, "healthy")
+    return CheckResult(name, False, f"{state}: {reason}" if reason else state)
 
 
 # --- Database ---------------------------------------------------------------------------------

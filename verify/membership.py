@@ -1,186 +1,215 @@
-"""Did the nodes form one Hazelcast cluster? Read from the nodes' own logs in CloudWatch Logs.
+"""Do the nodes form one Hazelcast cluster now? Asked of every node through SSM Run Command.
 
-The CloudWatch agent on every node ships ``wso2carbon.log`` to the stack's `carbon` log group
-(output ``logGroupNames.carbon``), one stream per node named by its instance id, one event per
-log4j event. Each node's latest logged member list is its current view of the cluster.
+Every node runs :func:`members_command`: Hazelcast 3.5's REST endpoint ``/hazelcast/rest/cluster``
+on the cluster port answers with the member's own current member list (``Members [n] {...}``).
+It is on by default in Hazelcast 3.5 (``hazelcast.rest.enabled``, default ``true`` in its
+``GroupProperties``), and Carbon 4.4.1 does not turn it off (``HazelcastClusteringAgent``
+sets only heartbeat, master-confirmation and merge properties).
+
+A node SSM cannot ask falls back to its newest member list in its ``wso2carbon.log`` stream (the
+stack's `carbon` log group, one stream per instance id) logged within the window. Hazelcast logs
+the list only when membership changes, so a logged list is stale, and is not used, when it is
+older than the window or when the nodes asked now all see another member set.
+
+Each view must be exactly the stack's nodes, each at the cluster port, with the node itself marked
+``this``; all views must be the same member set (else the cluster is split).
 """
 
 from __future__ import annotations
 
 import ipaddress
+import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Iterator, Optional
+from typing import Any, Callable, Iterator, Optional
 
 from botocore.exceptions import ClientError
 
 from verify.checks import CheckResult, aws_error
 from verify.hazelcast import MemberList, UnparseableMemberList, parse_member_list
 from verify.outputs import Node, StackOutputs
+from verify.ssm import RemoteCommand
 
 FILTER_PATTERN = '"Members ["'
-NO_LOG_GROUPS = "no logGroupNames output"
+REST_PATH = "/hazelcast/rest/cluster"
+
+
+def members_command(cluster_port: int) -> str:
+    """Asks the local member for its member list (Hazelcast binds every address, loopback too)."""
+    return f"curl -sS --fail --max-time 5 http://127.0.0.1:{cluster_port}{REST_PATH}"
 
 
 @dataclass(frozen=True)
 class NodeView:
-    """What one node's stream says: its latest member list, or why there is none to use."""
+    """One node's member list, asked now or read from its log, or why there is none to use."""
 
     node: Node
     members: Optional[MemberList] = None
-    timestamp: Optional[int] = None  # of the latest member-list event, ms since the epoch
+    logged_at: Optional[str] = None  # when the list was logged; None: asked now through SSM
+    why_not_live: str = ""  # why SSM could not ask the node (for a logged list)
     problem: Optional[str] = None  # set when `members` is None
 
+    @property
+    def live(self) -> bool:
+        return self.members is not None and self.logged_at is None
 
-def latest_member_list_event(logs: Any, group: str, stream: str) -> Optional[dict]:
-    """The member-list event with the greatest timestamp in `stream` (None when there is none)."""
-    latest: Optional[dict] = None
-    key = None
-    pages = logs.get_paginator("filter_log_events").paginate(
-        logGroupName=group, logStreamNames=[stream], filterPattern=FILTER_PATTERN
-    )
-    for page in pages:
-        for event in page.get("events", []):
-            event_key = (event.get("timestamp", 0), event.get("ingestionTime", 0))
-            if latest is None or event_key >= key:
-                latest, key = event, event_key
-    return latest
+    @property
+    def source(self) -> str:
+        return "live" if self.logged_at is None else f"from its log as of {self.logged_at}; no live view ({self.why_not_live})"
+
+    @property
+    def member_set(self) -> frozenset[tuple[str, int]]:
+        return frozenset((m.ip, m.port) for m in self.members.members) if self.members else frozenset()
 
 
 def when(timestamp_ms: int) -> str:
     return datetime.fromtimestamp(timestamp_ms / 1000, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
-def read_view(logs: Any, group: str, node: Node) -> NodeView:
+def _newest_logged_list(logs: Any, group: str, stream: str, since_ms: int) -> Optional[dict]:
+    newest: Optional[dict] = None
+    pages = logs.get_paginator("filter_log_events").paginate(
+        logGroupName=group, logStreamNames=[stream], filterPattern=FILTER_PATTERN, startTime=since_ms
+    )
+    for page in pages:
+        for event in page.get("events", []):
+            key = (event.get("timestamp", 0), event.get("ingestionTime", 0))
+            if newest is None or key >= (newest.get("timestamp", 0), newest.get("ingestionTime", 0)):
+                newest = event
+    return newest
+
+
+def logged_view(logs: Any, group: Optional[str], node: Node, why_not_live: str, window_hours: float,
+                now_ms: int) -> NodeView:
+    """The node's newest member list logged within the window, else why there is none."""
+    no_live = f"no live view ({why_not_live})"
+    if group is None:
+        return NodeView(node, problem=f"{no_live} and no logGroupNames output to fall back on")
     try:
-        event = latest_member_list_event(logs, group, node.instance_id)
+        event = _newest_logged_list(logs, group, node.instance_id, now_ms - int(window_hours * 3_600_000))
     except ClientError as error:
-        # AWS answers a missing stream (the agent never shipped anything) or group this way;
-        # any other error (e.g. access denied) concerns every node and fails the section.
         if error.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
             raise
-        return NodeView(node, problem=f"logged no Hazelcast member list in {group} ({aws_error(error)})")
+        event = None
     if event is None:
-        return NodeView(
-            node,
-            problem=f"logged no Hazelcast member list in {group} (is the node up and its CloudWatch agent shipping wso2carbon.log?)",
-        )
-    timestamp = event.get("timestamp", 0)
+        return NodeView(node, problem=f"{no_live} and no member list logged in {group} in the last {window_hours:g} h "
+                                      "(Hazelcast logs it only when membership changes)")
+    stamp = when(event.get("timestamp", 0))
     try:
         members = parse_member_list(event.get("message", ""))
     except UnparseableMemberList as error:
-        return NodeView(node, timestamp=timestamp, problem=f"latest member list ({when(timestamp)}) is unparseable: {error}")
-    return NodeView(node, members=members, timestamp=timestamp)
+        return NodeView(node, problem=f"{no_live}; its newest logged member list ({stamp}) is unparseable: {error}")
+    return NodeView(node, members, logged_at=stamp, why_not_live=why_not_live)
 
 
-def _ip_order(ip: str) -> tuple:
+def without_stale_logs(views: list[NodeView]) -> list[NodeView]:
+    """A logged view no live view agrees with predates a membership change: it is not used."""
+    live_sets = {v.member_set for v in views if v.live}
+    if not live_sets:
+        return views
+    return [view if view.live or view.members is None or view.member_set in live_sets else
+            NodeView(view.node, problem=f"no live view ({view.why_not_live}); its member list logged at "
+                                        f"{view.logged_at} is stale: the nodes asked now see other members")
+            for view in views]
+
+
+def _ip_order(address: tuple[str, int]) -> tuple:
+    ip, port = address
     try:
-        return (0, int(ipaddress.ip_address(ip)), ip)
+        return (0, int(ipaddress.ip_address(ip)), port)
     except ValueError:
-        return (1, 0, ip)
+        return (1, 0, port)
+
+
+def _addresses(addresses) -> str:  # noqa: ANN001 - any iterable of (ip, port)
+    return ", ".join(f"{ip}:{port}" for ip, port in sorted(addresses, key=_ip_order))
 
 
 def _named(nodes: list[Node]) -> str:
     return ", ".join(f"{n.label} ({n.private_ip})" for n in nodes)
 
 
-def _unknown(ips: set[str] | frozenset[str]) -> str:
-    ordered = sorted(ips, key=_ip_order)
-    return f"unknown member{'s' if len(ordered) > 1 else ''} {', '.join(ordered)}"
-
-
-def _node_result(view: NodeView, nodes: list[Node]) -> CheckResult:
+def node_result(view: NodeView, nodes: list[Node], port: int) -> CheckResult:
     node = view.node
     name = f"{node.label} ({node.instance_id}) cluster membership"
     if view.members is None:
         return CheckResult(name, False, view.problem or "no member list")
-    seen = view.members.ips
-    expected = {n.private_ip for n in nodes}
-    as_of = f"as of {when(view.timestamp or 0)}"
-    if seen == expected and (view.members.this is None or view.members.this.ip == node.private_ip):
-        return CheckResult(name, True, f"sees all {len(nodes)} members, {as_of}")
+    listed = [(m.ip, m.port) for m in view.members.members]
+    seen = set(listed)
+    expected = {(n.private_ip, port) for n in nodes}
     problems = []
     this = view.members.this
-    if node.private_ip not in seen:
-        marked = f"; the list marks {this.ip} as this node" if this is not None else ""
-        problems.append(f"does not list itself ({node.private_ip}{marked})")
-    elif this is not None and this.ip != node.private_ip:
-        problems.append(f"the list marks {this.ip}, not {node.private_ip}, as this node (another node's log in this stream?)")
-    missing = [n for n in nodes if n.private_ip not in seen and n.label != node.label]
-    unknown = seen - expected
-    if missing or unknown or node.private_ip not in seen:
-        problems.append(f"sees {len(seen & expected)} of {len(nodes)} members")
+    if this is None or (this.ip, this.port) != (node.private_ip, port):
+        marked = f"{this.ip}:{this.port}" if this else "no member"
+        problems.append(f"the list marks {marked} as this node, not {node.private_ip}:{port}")
+    missing = [n for n in nodes if (n.private_ip, port) not in seen]
     if missing:
         problems.append(f"missing {_named(missing)}")
-    if unknown:
-        problems.append(_unknown(unknown))
-    return CheckResult(name, False, "; ".join(problems) + f" ({as_of})")
-
-
-def _manager_result(view: NodeView, workers: list[Node]) -> CheckResult:
-    name = "manager sees every worker"
-    if view.members is None:
-        return CheckResult(name, False, f"no usable member list from the manager ({view.problem})")
-    missing = [w for w in workers if w.private_ip not in view.members.ips]
-    if missing:
-        return CheckResult(name, False, f"the manager does not list {_named(missing)}")
-    return CheckResult(name, True, f"the manager lists {', '.join(w.label for w in workers)}")
-
-
-def _group_labels(views: list[NodeView]) -> list[list[str]]:
-    """Node labels grouped by identical member set, groups in the order of their first node."""
-    groups: dict[frozenset[str], list[str]] = {}
-    for view in views:
-        groups.setdefault(view.members.ips, []).append(view.node.label)
-    return list(groups.values())
+    foreign = seen - expected
+    if foreign:
+        problems.append(f"foreign member{'s' if len(foreign) > 1 else ''} {_addresses(foreign)}")
+    if len(listed) != len(seen):
+        problems.append("lists a member twice")
+    if problems:
+        return CheckResult(name, False, f"sees {len(seen & expected)} of {len(nodes)} members: "
+                                        + "; ".join(problems) + f" ({view.source})")
+    return CheckResult(name, True, f"sees all {len(nodes)} members at port {port} ({view.source})")
 
 
 def _and_join(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def _cluster_result(views: list[NodeView], nodes: list[Node]) -> CheckResult:
+def cluster_result(views: list[NodeView], nodes: list[Node], port: int) -> CheckResult:
     name = "Hazelcast cluster"
     reporting = [v for v in views if v.members is not None]
-    silent = [v.node.label for v in views if v.members is None]
-    silent_note = f"no usable member list from {', '.join(silent)}" if silent else ""
     if not reporting:
-        return CheckResult(name, False, "no node logged a usable member list")
-    groups = _group_labels(reporting)
-    expected = {n.private_ip for n in nodes}
+        return CheckResult(name, False, "no node's member list could be read")
+    groups: dict[frozenset, list[str]] = {}
+    for view in reporting:
+        groups.setdefault(view.member_set, []).append(view.node.label)
+    silent = [v.node.label for v in views if v.members is None]
+    unread = f"; no member list from {', '.join(silent)}" if silent else ""
     if len(groups) > 1:
-        split = f"cluster split into {len(groups)} groups: " + _and_join(["{" + ", ".join(g) + "}" for g in groups])
-        return CheckResult(name, False, "; ".join(p for p in (split, silent_note) if p))
-    seen = reporting[0].members.ips
-    if seen == expected and not silent:
-        return CheckResult(name, True, f"one cluster of {len(nodes)} members")
-    who = "every node sees" if not silent else ", ".join(v.node.label for v in reporting) + (" sees" if len(reporting) == 1 else " see")
-    parts = []
-    if seen == expected:
-        parts.append(f"{who} all {len(nodes)} members")
-    else:
-        parts.append(f"{who} the same {len(seen)} members, expected {len(nodes)}")
-        missing = [n for n in nodes if n.private_ip not in seen]
-        if missing:
-            parts.append(f"missing {_named(missing)}")
-        if seen - expected:
-            parts.append(_unknown(seen - expected))
-    if silent_note:
-        parts.append(silent_note)
-    return CheckResult(name, False, "; ".join(parts))
+        split = _and_join(["{" + ", ".join(labels) + "}" for labels in groups.values()])
+        return CheckResult(name, False, f"split into {len(groups)} clusters: {split}{unread}")
+    members = next(iter(groups))
+    if members == {(n.private_ip, port) for n in nodes} and not silent:
+        return CheckResult(name, True, f"one cluster of the stack's {len(nodes)} nodes")
+    return CheckResult(name, False, f"one cluster of {len(members)} members ({_addresses(members)}); "
+                                    f"the stack has {len(nodes)} nodes{unread}")
 
 
-def check_membership(logs: Any, outputs: StackOutputs) -> Iterator[CheckResult]:
-    """Every node's latest member list is all nodes; the manager lists every worker; one cluster."""
-    group = outputs.carbon_log_group
-    if group is None:
-        yield CheckResult("cluster membership", False, NO_LOG_GROUPS)
-        return
+def check_membership(
+    ssm: Any,
+    logs: Any,
+    outputs: StackOutputs,
+    budget: float,
+    window_hours: float,
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+    now_ms: Optional[int] = None,
+) -> Iterator[CheckResult]:
+    """Each node's member list, asked now (else from its log), is the stack's nodes; one cluster."""
     nodes = outputs.nodes()
+    port = outputs.cluster_port
+    command = RemoteCommand(ssm, "wso2-cluster verify: Hazelcast members", sleep=sleep, clock=clock)
+    answers = command.run([n.instance_id for n in nodes], members_command(port), budget)
+    now = now_ms if now_ms is not None else int(time.time() * 1000)
     views = []
     for node in nodes:
-        view = read_view(logs, group, node)
-        views.append(view)
-        yield _node_result(view, nodes)
-    yield _manager_result(views[0], nodes[1:])
-    yield _cluster_result(views, nodes)
+        answer = answers[node.instance_id]
+        if answer.ok:
+            try:
+                views.append(NodeView(node, parse_member_list(answer.stdout)))
+                continue
+            except UnparseableMemberList as error:
+                why = f"{REST_PATH} answered no member list: {error}"
+        else:
+            why = answer.problem
+        views.append(logged_view(logs, outputs.carbon_log_group, node, why, window_hours, now))
+    views = without_stale_logs(views)
+    for view in views:
+        yield node_result(view, nodes, port)
+    yield cluster_result(views, nodes, port)

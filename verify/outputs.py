@@ -57,6 +57,11 @@ class StackOutputs(BaseModel):
     # {"boot": ..., "carbon": ..., "access": ...}: exact group names; the membership check reports
     # its absence as a failed check. Only `carbon` is consumed, so only it is required when present.
     log_group_names: Optional[dict[str, NonEmpty]] = Field(default=None, alias="logGroupNames")
+    # {"userStore": ..., "registry": ...}: the WSO2 databases the schema check expects. Optional
+    # (stacks older than it lack it); the schema check reports its absence as a failed check.
+    database_names: Optional[dict[str, NonEmpty]] = Field(default=None, alias="databaseNames")
+    # Who may reach the console through the load balancer; named when the console answers 403.
+    management_allowed_cidrs: Optional[list[NonEmpty]] = Field(default=None, alias="managementAllowedCidrs")
 
     @field_validator("target_group_arns")
     @classmethod

@@ -18,8 +18,10 @@ from verify.schema import check_schema
 @dataclass(frozen=True)
 class Options:
     http: bool = True
-    timeout: float = 10.0  # per HTTP probe and AWS connection; also the wait for schema-status
+    timeout: float = 10.0  # per HTTP probe and AWS connection; also the wait for each SSM command
     insecure: bool = False
+    schema: bool = True  # --skip-schema turns the schema check off
+    log_window_hours: float = 24.0  # how far back the membership fallback reads the nodes' logs
 
 
 def make_session(outputs: StackOutputs) -> tuple[boto3.Session, str]:
@@ -54,16 +56,19 @@ def run_checks(
 
     sections = [
         (f"EC2 instances ({node_labels})", "instances", lambda: check_instances(ec2, outputs)),
-        ("target groups", "target groups", lambda: check_target_groups(elbv2, outputs)),
+        ("target groups (every node in service)", "target groups", lambda: check_target_groups(elbv2, outputs)),
         ("database", f"database {outputs.database_instance_id}", lambda: check_database(rds, outputs)),
         ("security groups", "security groups", lambda: check_security_groups(ec2, outputs)),
     ]
     if options.http:
         sections.append(("HTTP probes", "http", lambda: check_http(outputs, options.timeout, options.insecure)))
-    sections += [
-        ("cluster membership", "cluster membership", lambda: check_membership(logs, outputs)),
-        ("database schema", "database schema", lambda: check_schema(ssm, outputs, options.timeout)),
-    ]
+    sections.append(("cluster membership", "cluster membership",
+                     lambda: check_membership(ssm, logs, outputs, options.timeout, options.log_window_hours)))
+    if options.schema:
+        sections.append(("database schema", "database schema", lambda: check_schema(ssm, outputs, options.timeout)))
+    else:
+        sections.append(("database schema", "database schema",
+                         lambda: [CheckResult.skip("database schema", "not checked (--skip-schema)")]))
     for title, name, check in sections:
         if on_section:
             on_section(title)

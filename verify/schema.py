@@ -1,46 +1,36 @@
 """Do the WSO2 database schemas exist? Asked on the manager through SSM Run Command.
 
-The node command ``/opt/wso2-cluster/bin/boot schema-status`` prints one JSON document::
+The node command ``/opt/wso2-cluster/bin/boot schema-status`` prints one JSON document, the tables
+each of the stack's databases holds and whether the manager marked it ready::
 
-    {"databases": [{"name": "WSO2_USER_DB", "tables": 40, "expected": 40, "ready": true}, ...]}
+    {"databases": [{"name": "WSO2_USER_DB", "tables": ["REG_LOG", ...], "ready": true}, ...]}
 
-Each database becomes one check. When SSM cannot run the command (no permission, the instance is
-not managed by SSM, the command fails or does not finish within the budget) the schema check is
-skipped with the reason: verify could not look, which is neither a pass nor a failure.
+What is expected comes from the stack and the product, not from the report: the databases of the
+`databaseNames` output, each with every table of the product's `dbscripts/mysql.sql`
+(:mod:`verify.wso2_schema`). When SSM cannot run the command the check fails with the reason,
+unless the operator skips it (``--skip-schema``).
 """
 
 from __future__ import annotations
 
 import json
-import math
-import time
 from typing import Any, Callable, Iterator, Optional
 
-from botocore.exceptions import ClientError
-
-from verify.checks import CheckResult, aws_error
+from verify.checks import CheckResult
 from verify.outputs import StackOutputs
+from verify.ssm import RemoteCommand
+from verify.wso2_schema import TABLES
 
 SCHEMA_STATUS_COMMAND = "/opt/wso2-cluster/bin/boot schema-status"
-DOCUMENT = "AWS-RunShellScript"
 CHECK_NAME = "database schema"
-# get_command_invocation statuses that may still change; any other status is final.
-IN_FLIGHT = frozenset({"Pending", "InProgress", "Delayed", "Cancelling"})
-POLL_INTERVAL_SECONDS = 1.0
-SSM_MIN_TIMEOUT_SECONDS = 30  # SendCommand's TimeoutSeconds lower bound
-MAX_DETAIL = 300
 
 
 class SchemaReportError(ValueError):
     """schema-status printed something that is not the documented report."""
 
 
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def parse_schema_status(text: str) -> list[dict]:
-    """The `databases` of a schema-status report; raises SchemaReportError saying what is wrong."""
+def parse_schema_status(text: str) -> dict[str, dict]:
+    """The report's databases by name; raises SchemaReportError saying what is wrong."""
     try:
         document = json.loads(text)
     except json.JSONDecodeError as error:
@@ -49,54 +39,37 @@ def parse_schema_status(text: str) -> list[dict]:
     databases = document.get("databases") if isinstance(document, dict) else None
     if not isinstance(databases, list):
         raise SchemaReportError("no 'databases' list")
-    if not databases:
-        raise SchemaReportError("'databases' is empty")
+    reported: dict[str, dict] = {}
     for index, db in enumerate(databases):
         ok = (
             isinstance(db, dict)
             and isinstance(db.get("name"), str) and db["name"]
-            and _is_int(db.get("tables")) and db["tables"] >= 0
-            and _is_int(db.get("expected")) and db["expected"] > 0
+            and isinstance(db.get("tables"), list) and all(isinstance(t, str) for t in db["tables"])
             and isinstance(db.get("ready"), bool)
         )
         if not ok:
             raise SchemaReportError(
-                f"databases[{index}] is not {{name, tables >= 0, expected > 0, ready: bool}}: {json.dumps(db)[:120]}"
+                f"databases[{index}] is not {{name, tables: [names], ready: bool}}: {json.dumps(db)[:120]}"
             )
-    return databases
+        reported[db["name"]] = db
+    return reported
 
 
-def database_result(db: dict) -> CheckResult:
-    name, tables, expected, ready = db["name"], db["tables"], db["expected"], db["ready"]
+def database_result(name: str, db: Optional[dict]) -> CheckResult:
     check = f"schema {name}"
-    counted = f"{tables} of {expected} tables"
-    if tables == 0:
+    if db is None:
+        return CheckResult(check, False, "not in the manager's report")
+    present = {t.upper() for t in db["tables"]}
+    missing = [t for t in TABLES if t not in present]
+    counted = f"{len(TABLES) - len(missing)} of {len(TABLES)} WSO2 tables"
+    if len(missing) == len(TABLES):
         return CheckResult(check, False, f"missing: {counted}")
-    if tables < expected:
-        return CheckResult(check, False, f"incomplete: {counted}")
-    if not ready:
-        return CheckResult(check, False, f"tables present but not marked ready ({counted})")
+    if missing:
+        shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+        return CheckResult(check, False, f"incomplete: {counted}; missing {shown}")
+    if not db["ready"]:
+        return CheckResult(check, False, f"tables present but not marked ready by the manager ({counted})")
     return CheckResult(check, True, f"{counted}, ready")
-
-
-def _one_line(text: str) -> str:
-    line = " | ".join(part.strip() for part in text.strip().splitlines() if part.strip())
-    return line if len(line) <= MAX_DETAIL else "..." + line[-(MAX_DETAIL - 3):]
-
-
-def _ended(invocation: dict) -> str:
-    """Why a finished invocation did not succeed, from SSM's status, exit code and stderr."""
-    status = invocation.get("Status", "unknown")
-    extras = []
-    details = invocation.get("StatusDetails")
-    if details and details != status:
-        extras.append(details)
-    code = invocation.get("ResponseCode")
-    if isinstance(code, int) and code >= 0:
-        extras.append(f"exit {code}")
-    text = f"ended {status}" + (f" ({', '.join(extras)})" if extras else "")
-    stderr = _one_line(invocation.get("StandardErrorContent") or "")
-    return f"{text}: {stderr}" if stderr else text
 
 
 def check_schema(
@@ -104,60 +77,25 @@ def check_schema(
     outputs: StackOutputs,
     budget: float,
     *,
-    sleep: Callable[[float], None] = time.sleep,
-    clock: Callable[[], float] = time.monotonic,
-    interval: float = POLL_INTERVAL_SECONDS,
+    sleep: Optional[Callable[[float], None]] = None,
+    clock: Optional[Callable[[], float]] = None,
 ) -> Iterator[CheckResult]:
-    """Run schema-status on the manager and report each database; skip when SSM cannot run it.
-
-    Polls get_command_invocation until the invocation is final or `budget` seconds have passed.
-    """
+    """Run schema-status on the manager; every database of the stack holds every WSO2 table."""
     manager = outputs.nodes()[0]
     where = f"on {manager.label} ({manager.instance_id})"
-    deadline = clock() + budget
-    try:
-        sent = ssm.send_command(
-            InstanceIds=[manager.instance_id],
-            DocumentName=DOCUMENT,
-            Parameters={"commands": [SCHEMA_STATUS_COMMAND]},
-            TimeoutSeconds=max(SSM_MIN_TIMEOUT_SECONDS, math.ceil(budget)),
-            Comment="wso2-cluster verify: schema status",
-        )
-    except ClientError as error:
-        yield CheckResult.skip(CHECK_NAME, f"not checked: SSM cannot run schema-status {where}: {aws_error(error)}")
+    if outputs.database_names is None:
+        yield CheckResult(CHECK_NAME, False, "no databaseNames output: the stack predates it, run `pulumi up`")
         return
-    command_id = sent["Command"]["CommandId"]
-
-    invocation: Optional[dict] = None
-    while True:
-        try:
-            invocation = ssm.get_command_invocation(CommandId=command_id, InstanceId=manager.instance_id)
-            status = invocation.get("Status", "unknown")
-        except ClientError as error:
-            # Right after SendCommand the invocation may not exist yet: keep polling.
-            if error.response.get("Error", {}).get("Code") != "InvocationDoesNotExist":
-                yield CheckResult.skip(CHECK_NAME, f"not checked: SSM cannot report schema-status {where}: {aws_error(error)}")
-                return
-            status = "Pending"
-        if status not in IN_FLIGHT:
-            break
-        remaining = deadline - clock()
-        if remaining <= 0:
-            yield CheckResult.skip(
-                CHECK_NAME,
-                f"not checked: schema-status {where} did not finish within {budget:g}s (command {command_id} {status})",
-            )
-            return
-        sleep(min(interval, remaining))
-
-    assert invocation is not None
-    if status != "Success":
-        yield CheckResult.skip(CHECK_NAME, f"not checked: schema-status {where} {_ended(invocation)}")
+    timing = {k: v for k, v in (("sleep", sleep), ("clock", clock)) if v is not None}
+    answer = RemoteCommand(ssm, "wso2-cluster verify: schema status", **timing).run(
+        [manager.instance_id], SCHEMA_STATUS_COMMAND, budget)[manager.instance_id]
+    if not answer.ok:
+        yield CheckResult(CHECK_NAME, False, f"schema-status {where}: {answer.problem} (--skip-schema skips this check)")
         return
     try:
-        databases = parse_schema_status(invocation.get("StandardOutputContent") or "")
+        reported = parse_schema_status(answer.stdout)
     except SchemaReportError as error:
         yield CheckResult(CHECK_NAME, False, f"schema-status {where} succeeded but printed no valid report: {error}")
         return
-    for db in databases:
-        yield database_result(db)
+    for name in outputs.database_names.values():
+        yield database_result(name, reported.get(name))

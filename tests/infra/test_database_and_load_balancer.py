@@ -7,6 +7,7 @@ import json
 import pytest
 
 from components.aws_facts import supports_performance_insights
+from verify.probes import CONSOLE_DENIED_BODY
 from tests.infra.support import (
     ACM_CERT, ALB, BUCKET, BUCKET_ENCRYPTION, BUCKET_LIFECYCLE, BUCKET_OWNERSHIP, BUCKET_POLICY, BUCKET_PUBLIC_ACCESS,
     DATABASE_GUARD, DB_SUBNET_GROUP, LISTENER, LISTENER_RULE, LOG_GROUP, PARAMETER_GROUP, RANDOM_ID, RDS, RECORD, ROLE,
@@ -312,7 +313,7 @@ def test_https_listener_routes_the_console_from_its_allowed_sources_only(stack_n
     rules = sorted(rules_of(inventory, https), key=lambda r: r.inputs["priority"])
     deny = {"priority": 100, "conditions": [{"hostHeader": {"values": [host]}}], "actions": [
         {"type": "fixed-response", "fixedResponse": {"contentType": "text/plain", "statusCode": "403",
-                                                     "messageBody": "The management console is not reachable from this address.\n"}}]}
+                                                     "messageBody": CONSOLE_DENIED_BODY}}]}  # verify knows it
     # dev sets no managementAllowedCidrs: only the VPC's own range, which nobody on the internet has,
     # so the console is reached through SSM; prod lets its office range in
     source = {"dev": "10.20.0.0/16", "prod": "203.0.113.0/24"}[stack_name]

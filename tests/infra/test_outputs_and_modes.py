@@ -17,7 +17,7 @@ KEYS = {
     "databaseInstanceId", "databaseSecretArn", "databaseSecurityGroupId", "clusterDomain", "membershipScheme",
     "clusterPort", "discoveryTagKey", "discoveryTagValue", "nodeSecurityGroupId", "nodeSecurityGroupName",
     "targetGroupArns", "databaseAppUserSecretArn", "adminPasswordSecretArn", "logGroupNames", "alarmTopicArn",
-    "dashboardUrl",
+    "dashboardUrl", "databaseNames", "managementAllowedCidrs",
 }
 
 
@@ -50,6 +50,8 @@ def test_outputs_are_the_contract_with_the_right_values(stack_name, workers):
     assert out["databaseSecurityGroupId"] == rds.inputs["vpcSecurityGroupIds"][0]
     node_group = by_id(inventory, SG)[eni_of(inventory, found["manager"]).inputs["securityGroups"][0]]
     assert (out["nodeSecurityGroupId"], out["nodeSecurityGroupName"]) == (node_group.id, node_group.outputs["name"])
+    assert out["databaseNames"] == {"userStore": "WSO2_USER_DB", "registry": "WSO2_REGISTRY_DB"}
+    assert out["managementAllowedCidrs"] == {"dev": [vpc.inputs["cidrBlock"]], "prod": ["203.0.113.0/24"]}[stack_name]
     assert (out["clusterDomain"], out["membershipScheme"], out["clusterPort"]) == ("wso2.as.domain", "aws", 5701)
     assert type(out["clusterPort"]) is int
     assert (out["discoveryTagKey"], out["discoveryTagValue"]) == ("wso2:cluster", f"wso2-cluster-{stack_name}")

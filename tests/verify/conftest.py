@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 import boto3
 import pytest
@@ -21,7 +21,8 @@ from tests.aws_support import isolate_aws_environment  # noqa: E402
 from verify.__main__ import main  # noqa: E402
 from verify.schema import SCHEMA_STATUS_COMMAND  # noqa: E402
 from verify_cluster_kit import (  # noqa: E402
-    DB_ID, CLUSTER_PORT, HEALTHY_SCHEMA, NODE_SG_NAME, REGION, TAG_KEY, TAG_VALUE, build_cluster,
+    DATABASE_NAMES, DB_ID, CLUSTER_PORT, HEALTHY_SCHEMA, NODE_SG_NAME, REGION, TAG_KEY, TAG_VALUE, answer_live_views,
+    build_cluster,
 )
 
 
@@ -31,22 +32,34 @@ def aws_env(monkeypatch, tmp_path):
 
 
 class NodeShell:
-    """What the manager "prints" when moto's SSM runs schema-status.
+    """What the nodes "print" when moto's SSM runs a command on them.
 
     moto records SendCommand and answers every invocation Success with empty output (it runs
-    nothing), so this wraps moto's invocation factory: for the schema-status command it returns
-    `stdout` (HEALTHY_SCHEMA by default) or the given status, exit code and stderr. The rest of
-    the round trip (boto3 -> moto SendCommand/GetCommandInvocation -> verify) is moto's own. It
-    works for the in-process mock and for a ThreadedMotoServer (same process).
+    nothing), so this wraps moto's invocation factory: for a command given an answer it returns
+    that answer's stdout (a string, or a function of the instance id), status, exit code and
+    stderr. By default schema-status prints HEALTHY_SCHEMA (the `cluster` fixture answers the
+    Hazelcast member lists: `answer_live_views`). The rest of the round trip (boto3 -> moto SendCommand/GetCommandInvocation -> verify) is moto's own.
+    It works for the in-process mock and for a ThreadedMotoServer (same process).
     """
 
     def __init__(self) -> None:
-        self.stdout = json.dumps(HEALTHY_SCHEMA)
-        self.status, self.code, self.stderr = "Success", 0, ""
-        self.ran_on: list[str] = []  # instance ids the command was sent to
+        self.answers: dict[str, dict[Optional[str], dict]] = {}
+        self.ran: list[tuple[str, str]] = []  # (command, instance id) of each invocation read
+        self.answer(SCHEMA_STATUS_COMMAND, json.dumps(HEALTHY_SCHEMA))
 
-    def answer(self, stdout: str = "", status: str = "Success", code: int = 0, stderr: str = "") -> None:
-        self.stdout, self.status, self.code, self.stderr = stdout, status, code, stderr
+    def answer(self, command: str, stdout: Any = "", status: str = "Success", code: int = 0, stderr: str = "",
+               instance_id: Optional[str] = None) -> None:
+        """How `command` ends on `instance_id` (on every node when None)."""
+        self.answers.setdefault(command, {})[instance_id] = dict(stdout=stdout, status=status, code=code, stderr=stderr)
+
+    def respond(self, command: str, instance_id: str) -> Optional[dict]:
+        found = self.answers.get(command, {}).get(instance_id, self.answers.get(command, {}).get(None))
+        if found is None:
+            return None  # moto's own answer: Success, no output
+        self.ran.append((command, instance_id))
+        stdout = found["stdout"](instance_id) if callable(found["stdout"]) else found["stdout"]
+        return dict(Status=found["status"], StatusDetails=found["status"], ResponseCode=found["code"],
+                    StandardOutputContent=stdout, StandardErrorContent=found["stderr"])
 
 
 @pytest.fixture(autouse=True)
@@ -58,10 +71,10 @@ def node_shell(monkeypatch) -> NodeShell:
 
     def invocation_response(command, instance_id, plugin_name):
         response = original(command, instance_id, plugin_name)
-        if (command.parameters or {}).get("commands") == [SCHEMA_STATUS_COMMAND]:
-            shell.ran_on.append(instance_id)
-            response.update(Status=shell.status, StatusDetails=shell.status, ResponseCode=shell.code,
-                            StandardOutputContent=shell.stdout, StandardErrorContent=shell.stderr)
+        commands = (command.parameters or {}).get("commands") or [""]
+        answer = shell.respond(commands[0], instance_id)
+        if answer is not None:
+            response.update(answer)
         return response
 
     monkeypatch.setattr(Command, "invocation_response", invocation_response)
@@ -78,12 +91,15 @@ class Cluster:
 
 
 @pytest.fixture
-def cluster(aws_env):
+def cluster(aws_env, node_shell):
     """A healthy cluster inside moto.mock_aws; `.outputs` are its stack outputs (with
-    logGroupNames; every node's wso2carbon.log stream shows one cluster of all nodes)."""
+    logGroupNames). Every node's REST endpoint and wso2carbon.log stream show one cluster of all
+    nodes, as real members printed them (tests/verify/captured/healthy)."""
     with mock_aws():
         ec2, elbv2, rds, logs = (boto3.client(s, region_name=REGION) for s in ("ec2", "elbv2", "rds", "logs"))
-        yield Cluster(build_cluster(ec2, elbv2, rds, logs=logs))
+        outputs = build_cluster(ec2, elbv2, rds, logs=logs)
+        answer_live_views(node_shell, outputs)
+        yield Cluster(outputs)
 
 
 class Run:
@@ -101,6 +117,10 @@ class Run:
     @property
     def passed(self) -> list[str]:
         return [line for line in self.lines if line.startswith("PASS")]
+
+    @property
+    def checks(self) -> int:
+        return sum(1 for line in self.lines if line.startswith(("PASS", "FAIL", "SKIP")))
 
 
 @pytest.fixture
@@ -146,6 +166,8 @@ def static_outputs() -> dict:
             "managerHttps": f"arn:aws:elasticloadbalancing:{REGION}:123456789012:targetgroup/as-manager-https/3333333333333333",
         },
         "databaseInstanceId": DB_ID,
+        "databaseNames": DATABASE_NAMES,
+        "managementAllowedCidrs": ["10.20.0.0/16"],
         "serviceUrlHttp": "http://as.example.com/",
         "serviceUrlHttps": "https://as.example.com/",
         "managementConsoleUrl": "https://mgt.as.example.com/carbon/",

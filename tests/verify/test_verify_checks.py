@@ -39,9 +39,8 @@ def test_healthy_cluster_passes(cluster, run_verify):
         assert line_for(run, f"database {DB_ID} {aspect}:").startswith("PASS")
     assert line_for(run, "cluster port").startswith("PASS")
     assert line_for(run, "mysql").startswith("PASS")
-    # 30 checks before issue #12 step 4, then 3 nodes + "manager sees every worker" + the cluster
-    # (membership) and the two schemas
-    assert run.lines[-1] == "RESULT: PASS - all 37 checks passed"
+    # 30 checks before issue #12 step 4, then 3 nodes + the cluster (membership) and the two schemas
+    assert run.lines[-1] == "RESULT: PASS - all 36 checks passed"
 
 
 def test_healthy_redirect_mode_cluster_passes_without_a_workers_http_group():
@@ -62,7 +61,7 @@ def test_progress_headers_precede_their_checks(cluster, run_verify):
     headers = [i for i, line in enumerate(lines) if line.startswith("-- checking")]
     assert [lines[i] for i in headers] == [
         "-- checking EC2 instances (manager, worker-1, worker-2)",
-        "-- checking target groups",
+        "-- checking target groups (every node in service)",
         "-- checking database",
         "-- checking security groups",
         "-- checking cluster membership",
@@ -87,7 +86,7 @@ def test_stopped_worker_fails_instance_and_target_checks(cluster, run_verify):
         assert line.startswith("FAIL")
         assert "unused: Target.InvalidState - Target is in the stopped state" in line
     assert line_for(run, cluster.outputs["workerInstanceIds"][1], "state").startswith("PASS")
-    assert run.lines[-1] == "RESULT: FAIL - 4 of 37 checks failed"
+    assert run.lines[-1] == "RESULT: FAIL - 4 of 36 checks failed"
 
 
 def test_unknown_instance_is_reported_and_other_checks_still_run(cluster, run_verify):
@@ -107,12 +106,18 @@ def test_private_ip_mismatch_fails(cluster, run_verify):
     assert line.startswith("FAIL") and "10.20.1.10 differs from the output 10.20.1.99" in line
 
 
-def test_empty_target_group_fails(cluster, run_verify):
-    arn = cluster.outputs["targetGroupArns"]["managerHttps"]
-    cluster.elbv2.deregister_targets(TargetGroupArn=arn, Targets=[{"Id": cluster.outputs["managerInstanceId"], "Port": 9443}])
+def test_a_node_missing_from_its_target_group_fails(cluster, run_verify):
+    """Only registered targets were looked at once: an unregistered worker passed."""
+    manager, worker = cluster.outputs["managerInstanceId"], cluster.outputs["workerInstanceIds"][1]
+    arns = cluster.outputs["targetGroupArns"]
+    cluster.elbv2.deregister_targets(TargetGroupArn=arns["managerHttps"], Targets=[{"Id": manager, "Port": 9443}])
+    cluster.elbv2.deregister_targets(TargetGroupArn=arns["workersHttps"], Targets=[{"Id": worker, "Port": 9443}])
     run = run_verify(cluster.outputs)
     assert run.code == 1
-    assert run.failed == [f"FAIL  target group managerHttps: no registered targets ({arn})"]
+    assert run.failed == [
+        f"FAIL  target group workersHttps worker-2 ({worker}): not registered in {arns['workersHttps']}",
+        f"FAIL  target group managerHttps manager ({manager}): not registered in {arns['managerHttps']}",
+    ]
 
 
 def test_missing_target_group_fails_without_hiding_the_others(cluster, run_verify):
@@ -333,8 +338,10 @@ def test_unhealthy_running_target_names_node_by_ip_and_aws_reason(static_outputs
         ("target group workersHttp worker-1 (10.20.1.20:9763)", False,
          "unhealthy: Target.ResponseCodeMismatch - Health checks failed with these codes: [502]"),
         ("target group workersHttp worker-2 (10.20.2.21:9763)", True, "healthy"),
+        ("target group workersHttps worker-1 (i-0bbbbbbbbbbbbbbb1)", False, f"not registered in {arns['workersHttps']}"),
+        ("target group workersHttps worker-2 (i-0ccccccccccccccc2)", False, f"not registered in {arns['workersHttps']}"),
         ("target group workersHttps not a cluster node (10.20.9.9:9443)", False,
-         "initial: Elb.RegistrationInProgress - Target registration is in progress"),
+         "registered, but not one of the group's nodes (initial)"),
         ("target group managerHttps manager (10.20.1.10:9443)", True, "healthy"),
     ]
 
@@ -417,10 +424,11 @@ def test_unused_targets_fail_in_every_group_in_every_http_mode(static_outputs, m
                 {"TargetHealthDescriptions": [{"Target": {"Id": "10.20.1.20", "Port": 9443}, "TargetHealth": not_in_use}]},
                 {"TargetGroupArn": arns[key]},
             )
-        results = {r.name.split(" ")[2]: r for r in check_target_groups(elbv2, outputs)}
+        results = {r.name.split(" ")[2]: r for r in check_target_groups(elbv2, outputs)
+                   if "worker-1 (10.20.1.20:9443)" in r.name}
         stub.assert_no_pending_responses()
-    assert sorted(results) == sorted(keys)
-    for key in keys:
+    assert sorted(results) == sorted(k for k in keys if k != "managerHttps")  # the manager is not 10.20.1.20
+    for key in results:
         assert results[key].ok is False, key
         assert results[key].detail == ("unused: Target.NotInUse - Target group is not configured to receive "
                                        "traffic from the load balancer")

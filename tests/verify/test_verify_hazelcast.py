@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from verify.hazelcast import Member, UnparseableMemberList, parse_member_list
-from verify_cluster_kit import REPO_ROOT, member_list_message
+from verify_cluster_kit import REPO_ROOT, captured, log_events
 
 # Hazelcast 3.5 in WSO2 Carbon 4.4.1, as wso2carbon.log has it (tabs before each member line).
 SAMPLE = (
@@ -49,17 +49,15 @@ def test_tolerates_crlf_spaces_and_a_list_without_this():
     assert parsed.this is None
 
 
-def test_single_member_cluster():
-    parsed = parse_member_list(member_list_message(0, "10.0.3.10", ["10.0.3.10"]))
-    assert parsed.members == (Member("10.0.3.10", 5701, True),)
-
-
-def test_kit_messages_parse_back():
-    """The test kit's messages are what the membership tests feed through moto."""
-    ips = ["10.20.1.10", "10.20.1.20", "10.20.2.21"]
-    parsed = parse_member_list(member_list_message(1_764_064_801_234, "10.20.1.20", ips))
-    assert [m.ip for m in parsed.members] == ips
-    assert parsed.this.ip == "10.20.1.20"
+def test_parses_what_real_members_print():
+    """Hazelcast 3.5's REST answer and its log event (tests/verify/captured, from real members)."""
+    (event,) = [e for e in log_events(captured("healthy", "worker-1", "log")) if "Members [" in e]
+    from_log = parse_member_list(event)
+    assert sorted(from_log.members, key=lambda m: m.ip) == [  # listed in join order, which varies
+        Member("127.0.0.2", 5701, False), Member("127.0.0.3", 5701, True), Member("127.0.0.4", 5701, False)]
+    assert set(parse_member_list(captured("healthy", "worker-1")).members) == set(from_log.members)
+    assert parse_member_list(captured("split", "worker-2")).members == (Member("127.0.0.4", 5701, True),)
+    assert parse_member_list(captured("stray", "manager")).members[-1] == Member("127.0.0.9", 5702, False)
 
 
 @pytest.mark.parametrize(

@@ -13,11 +13,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from verify.outputs import parse_outputs
-from verify.probes import check_http, console_login_url
+from verify.probes import CONSOLE_DENIED_BODY, check_http, console_login_url
 
 
 class Site:
-    """A tiny web server: `routes` maps a path to (status, headers)."""
+    """A tiny web server: `routes` maps a path to (status, headers[, body])."""
 
     def __init__(self, routes: dict, tls: ssl.SSLContext | None = None):
         site = self
@@ -25,12 +25,14 @@ class Site:
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self):  # noqa: N802
                 site.requests.append(self.path)
-                status, headers = site.routes.get(self.path, (404, {}))
+                status, headers, *body = site.routes.get(self.path, (404, {}))
+                content = body[0].encode() if body else b""
                 self.send_response(status)
                 for key, value in headers.items():
                     self.send_header(key, value)
-                self.send_header("Content-Length", "0")
+                self.send_header("Content-Length", str(len(content)))
                 self.end_headers()
+                self.wfile.write(content)
 
             def log_message(self, *args):
                 pass
@@ -110,6 +112,17 @@ def test_healthy_endpoints_pass_and_redirects_are_not_followed(static_outputs, s
         (f"management console ({s.url('/carbon/admin/login.jsp')})", True, "HTTP 200"),
     ]
     assert s.requests == ["/", "/index.html", "/carbon/admin/login.jsp"]  # the 302 was not followed
+
+
+@pytest.mark.parametrize("body, ok, detail", [
+    (CONSOLE_DENIED_BODY, True, "HTTP 403 from the load balancer: this address is outside 10.20.0.0/16, as the stack "
+                                "intends (run verify from inside to see the console)"),
+    ("Forbidden by the product\n", False, "HTTP 403"),
+])
+def test_the_load_balancers_own_403_from_outside_passes_and_says_why(static_outputs, site, body, ok, detail):
+    s = site({**HEALTHY, "/carbon/admin/login.jsp": (403, {"Content-Type": "text/plain"}, body)})
+    assert probe(outputs_for(static_outputs, s))[-1] == (f"management console ({s.url('/carbon/admin/login.jsp')})",
+                                                         ok, detail)
 
 
 def test_absent_http_url_is_not_probed(static_outputs, site):
@@ -228,7 +241,7 @@ def test_no_http_skips_the_probes(cluster, run_verify, site):
     run = run_verify(outputs_for(cluster.outputs, s), http=False)
     assert run.code == 0
     assert s.requests == []
-    assert not any("service" in line or "console" in line for line in run.lines)
+    assert not any(probe in line for line in run.lines for probe in ("service (", "console (", "HTTP probes"))
 
 
 def test_insecure_flag_reaches_the_probes(cluster, run_verify, site, self_signed):

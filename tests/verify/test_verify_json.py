@@ -11,7 +11,7 @@ def test_json_report_of_a_healthy_cluster(cluster, run_verify):
     document = json.loads(run.out)  # the whole of stdout is the JSON document
     assert set(document) == {"ok", "checks"}
     assert document["ok"] is True
-    assert len(document["checks"]) == 37
+    assert len(document["checks"]) == 36
     for check in document["checks"]:
         assert set(check) == {"name", "ok", "detail", "status"}
         assert isinstance(check["name"], str) and isinstance(check["detail"], str) and check["ok"] is True
@@ -31,7 +31,7 @@ def test_json_report_names_the_failure(cluster, run_verify):
         {"name": f"worker-2 ({worker}) IMDSv2", "ok": False, "detail": "HttpTokens is optional (IMDSv2 not required)",
          "status": "fail"}
     ]
-    assert sum(c["ok"] for c in document["checks"]) == 36
+    assert sum(c["ok"] for c in document["checks"]) == 35
 
 
 def test_json_mode_keeps_usage_errors_on_stderr(static_outputs, run_verify):

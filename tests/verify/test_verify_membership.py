@@ -1,5 +1,6 @@
-"""Cluster membership from the nodes' wso2carbon.log in CloudWatch Logs (moto, and Stubber where
-AWS behaves in a way moto does not reproduce)."""
+"""Cluster membership: every node asked now through SSM (moto, conftest's node_shell answering
+with what real Hazelcast 3.5 members printed: tests/verify/captured), the nodes' wso2carbon.log
+in CloudWatch Logs as the fallback (moto), and Stubber where AWS behaves in a way moto does not."""
 
 from __future__ import annotations
 
@@ -8,300 +9,248 @@ from datetime import datetime, timezone
 import boto3
 import pytest
 from botocore.stub import Stubber
+from moto import mock_aws
 
+from tests.aws_support import FakeClock
 from verify.checks import guarded
-from verify.membership import FILTER_PATTERN, check_membership
+from verify.membership import FILTER_PATTERN, check_membership, members_command
 from verify.outputs import parse_outputs
 from verify_cluster_kit import (
-    CARBON, LOG_GROUPS, MINUTE_MS, REGION, carbon_line, log_member_lists, member_list_message, nodes_of, now_ms, ship,
+    CAPTURED_NODES, CARBON, LOG_GROUPS, MINUTE_MS, REGION, answer_live_views, captured, log_events, now_ms, ship,
+    ship_captured_log,
 )
 
-MANAGER_IP, WORKER1_IP, WORKER2_IP = "10.20.1.10", "10.20.1.20", "10.20.2.21"  # the kit's node IPs
-NO_LIST = f"logged no Hazelcast member list in {CARBON} (is the node up and its CloudWatch agent shipping wso2carbon.log?)"
-
-
-def as_of(ms: int) -> str:
-    return "as of " + datetime.fromtimestamp(ms / 1000, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
-
-
-def membership(cluster, outputs: dict | None = None) -> list[tuple[str, bool, str]]:
-    results = check_membership(cluster.logs, parse_outputs(outputs or cluster.outputs))
-    return [(r.name, r.ok, r.detail) for r in results]
-
-
-def names(cluster) -> dict[str, str]:
-    """label -> the name prefix of its per-node check."""
-    return {label: f"{label} ({instance_id}) cluster membership" for label, (instance_id, _) in nodes_of(cluster.outputs).items()}
-
-
-def healthy_as_of(cluster) -> str:
-    """The healthy fixture's member lists: logged 29 minutes before the test started."""
-    event = cluster.logs.filter_log_events(
-        logGroupName=CARBON, logStreamNames=[cluster.outputs["managerInstanceId"]], filterPattern=FILTER_PATTERN
-    )["events"][-1]
-    return as_of(event["timestamp"])
-
-
-# --- moto's fidelity: the moto-based tests below rely on it ----------------------------------------
-
-
-def test_moto_filter_log_events_honours_the_pattern_and_the_stream_names(cluster):
-    """moto 5.2 matches a quoted filter pattern as an exact substring (as CloudWatch does for a
-    quoted term, case-sensitively) and honours logStreamNames, so the member-list searches below
-    really are filtered by moto. (For a stream that does not exist moto returns no events where
-    AWS raises ResourceNotFoundException: that case is stubbed further down.)"""
-    logs, manager = cluster.logs, cluster.outputs["managerInstanceId"]
-    at = now_ms() - 5 * MINUTE_MS
-    ship(logs, manager, [
-        (at, carbon_line(at, "org.example.Noise", "Members joined: 3 (no bracket, not a member list)")),
-        (at + 1, carbon_line(at + 1, "org.example.Noise", "members [3] { lower case }")),
-    ])
-    found = logs.filter_log_events(logGroupName=CARBON, logStreamNames=[manager], filterPattern=FILTER_PATTERN)["events"]
-    assert [(e["logStreamName"], e["message"].count("\tMember [")) for e in found] == [(manager, 3)]
-    everything = logs.filter_log_events(logGroupName=CARBON, logStreamNames=[manager])["events"]
-    assert len(everything) == 6  # 2 boot lines, the member list, the line after it, the 2 noise lines
-    all_streams = logs.filter_log_events(logGroupName=CARBON, filterPattern=FILTER_PATTERN)["events"]
-    assert len(all_streams) == 3 and {e["logStreamName"] for e in all_streams} == set(cluster.outputs["workerInstanceIds"]) | {manager}
-
-
-# --- scenarios in moto ------------------------------------------------------------------------------
-
-
-def test_healthy_cluster_every_node_sees_every_node(cluster):
-    n, when = names(cluster), healthy_as_of(cluster)
-    assert membership(cluster) == [
-        (n["manager"], True, f"sees all 3 members, {when}"),
-        (n["worker-1"], True, f"sees all 3 members, {when}"),
-        (n["worker-2"], True, f"sees all 3 members, {when}"),
-        ("manager sees every worker", True, "the manager lists worker-1, worker-2"),
-        ("Hazelcast cluster", True, "one cluster of 3 members"),
-    ]
-
-
-def test_split_cluster_two_plus_one_is_named(cluster):
-    """The complete lists of the fixture are older: each node's newer list is the one that counts."""
-    at = now_ms() - 5 * MINUTE_MS
-    log_member_lists(cluster.logs, cluster.outputs, {
-        "manager": ["manager", "worker-1"], "worker-1": ["manager", "worker-1"], "worker-2": ["worker-2"],
-    }, at)
-    n = names(cluster)
-    assert membership(cluster) == [
-        (n["manager"], False, f"sees 2 of 3 members; missing worker-2 ({WORKER2_IP}) ({as_of(at)})"),
-        (n["worker-1"], False, f"sees 2 of 3 members; missing worker-2 ({WORKER2_IP}) ({as_of(at)})"),
-        (n["worker-2"], False,
-         f"sees 1 of 3 members; missing manager ({MANAGER_IP}), worker-1 ({WORKER1_IP}) ({as_of(at)})"),
-        ("manager sees every worker", False, f"the manager does not list worker-2 ({WORKER2_IP})"),
-        ("Hazelcast cluster", False, "cluster split into 2 groups: {manager, worker-1} and {worker-2}"),
-    ]
-
-
-def test_three_way_split_groups_in_node_order(cluster):
-    at = now_ms() - 5 * MINUTE_MS
-    log_member_lists(cluster.logs, cluster.outputs, {
-        "manager": ["manager"], "worker-1": ["worker-1"], "worker-2": ["worker-2"],
-    }, at)
-    assert membership(cluster)[-1] == (
-        "Hazelcast cluster", False, "cluster split into 3 groups: {manager}, {worker-1} and {worker-2}"
-    )
-
-
-def test_a_node_that_sees_only_itself_and_one_other(cluster):
-    at = now_ms() - 5 * MINUTE_MS
-    log_member_lists(cluster.logs, cluster.outputs, {"worker-2": ["manager", "worker-2"]}, at)
-    n, when = names(cluster), healthy_as_of(cluster)
-    assert membership(cluster) == [
-        (n["manager"], True, f"sees all 3 members, {when}"),
-        (n["worker-1"], True, f"sees all 3 members, {when}"),
-        (n["worker-2"], False, f"sees 2 of 3 members; missing worker-1 ({WORKER1_IP}) ({as_of(at)})"),
-        ("manager sees every worker", True, "the manager lists worker-1, worker-2"),
-        ("Hazelcast cluster", False, "cluster split into 2 groups: {manager, worker-1} and {worker-2}"),
-    ]
-
-
-def test_an_unknown_member_is_named(cluster):
-    at = now_ms() - 5 * MINUTE_MS
-    log_member_lists(cluster.logs, cluster.outputs, {"worker-1": ["manager", "worker-1", "worker-2"]}, at,
-                     extra_ips={"worker-1": ["10.20.9.9"]})
-    results = membership(cluster)
-    assert results[1] == (names(cluster)["worker-1"], False, f"sees 3 of 3 members; unknown member 10.20.9.9 ({as_of(at)})")
-    assert results[-1] == ("Hazelcast cluster", False, "cluster split into 2 groups: {manager, worker-2} and {worker-1}")
-    assert [ok for _, ok, _ in results] == [True, False, True, True, False]
-
-
-def test_a_node_whose_list_does_not_contain_itself(cluster):
-    """worker-1's stream carries the manager's view without worker-1 (e.g. another node's log)."""
-    at = now_ms() - 5 * MINUTE_MS
-    ship(cluster.logs, cluster.outputs["workerInstanceIds"][0],
-         [(at, member_list_message(at, MANAGER_IP, [MANAGER_IP, WORKER2_IP]))])
-    results = membership(cluster)
-    assert results[1] == (
-        names(cluster)["worker-1"], False,
-        f"does not list itself ({WORKER1_IP}; the list marks {MANAGER_IP} as this node); sees 2 of 3 members ({as_of(at)})",
-    )
-
-
-def test_a_stream_whose_list_marks_another_node_as_this_fails(cluster):
-    at = now_ms() - 5 * MINUTE_MS
-    ship(cluster.logs, cluster.outputs["workerInstanceIds"][1],
-         [(at, member_list_message(at, MANAGER_IP, [MANAGER_IP, WORKER1_IP, WORKER2_IP]))])
-    results = membership(cluster)
-    assert results[2] == (
-        names(cluster)["worker-2"], False,
-        f"the list marks {MANAGER_IP}, not {WORKER2_IP}, as this node (another node's log in this stream?) ({as_of(at)})",
-    )
-    assert results[-1][1] is True  # the member set itself is complete
-
-
-def test_a_node_that_logged_no_member_list(cluster):
-    worker2 = cluster.outputs["workerInstanceIds"][1]
-    cluster.logs.delete_log_stream(logGroupName=CARBON, logStreamName=worker2)
-    cluster.logs.create_log_stream(logGroupName=CARBON, logStreamName=worker2)
-    at = now_ms() - 5 * MINUTE_MS
-    ship(cluster.logs, worker2, [(at, carbon_line(at, "org.wso2.carbon.core.init.CarbonServerManager", "Starting WSO2 Carbon..."))])
-    n, when = names(cluster), healthy_as_of(cluster)
-    assert membership(cluster) == [
-        (n["manager"], True, f"sees all 3 members, {when}"),
-        (n["worker-1"], True, f"sees all 3 members, {when}"),
-        (n["worker-2"], False, NO_LIST),
-        ("manager sees every worker", True, "the manager lists worker-1, worker-2"),
-        ("Hazelcast cluster", False, "manager, worker-1 see all 3 members; no usable member list from worker-2"),
-    ]
-
-
-def test_the_latest_list_wins_over_an_older_one(cluster):
-    """Older split lists, then newer complete ones: passes. (The split test shows the converse.)
-    The newer lists are shipped first, the older ones after: ingestion order does not matter."""
-    newer, older = now_ms() - 2 * MINUTE_MS, now_ms() - 10 * MINUTE_MS
-    everyone = ["manager", "worker-1", "worker-2"]
-    log_member_lists(cluster.logs, cluster.outputs, {label: everyone for label in everyone}, newer)
-    log_member_lists(cluster.logs, cluster.outputs, {"manager": ["manager"], "worker-1": ["worker-1"],
-                                                     "worker-2": ["worker-2"]}, older)
-    n = names(cluster)
-    assert membership(cluster) == [
-        (n["manager"], True, f"sees all 3 members, {as_of(newer)}"),
-        (n["worker-1"], True, f"sees all 3 members, {as_of(newer)}"),
-        (n["worker-2"], True, f"sees all 3 members, {as_of(newer)}"),
-        ("manager sees every worker", True, "the manager lists worker-1, worker-2"),
-        ("Hazelcast cluster", True, "one cluster of 3 members"),
-    ]
-
-
-def test_an_unparseable_latest_event_is_reported_not_skipped(cluster):
-    """A newer truncated list (count 3, two lines) is not passed over for the older complete one."""
-    at = now_ms() - 5 * MINUTE_MS
-    truncated = member_list_message(at, WORKER1_IP, [MANAGER_IP, WORKER1_IP, WORKER2_IP]).replace(
-        f"\tMember [{WORKER2_IP}]:5701\n", ""
-    )
-    ship(cluster.logs, cluster.outputs["workerInstanceIds"][0], [(at, truncated)])
-    n, when = names(cluster), healthy_as_of(cluster)
-    stamp = datetime.fromtimestamp(at / 1000, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
-    assert membership(cluster) == [
-        (n["manager"], True, f"sees all 3 members, {when}"),
-        (n["worker-1"], False, f"latest member list ({stamp}) is unparseable: header says 3 members but 2 member lines follow"),
-        (n["worker-2"], True, f"sees all 3 members, {when}"),
-        ("manager sees every worker", True, "the manager lists worker-1, worker-2"),
-        ("Hazelcast cluster", False, "manager, worker-2 see all 3 members; no usable member list from worker-1"),
-    ]
-
-
-def test_a_missing_log_group_fails_every_node_with_aws_words(cluster):
-    outputs = dict(cluster.outputs, logGroupNames=dict(LOG_GROUPS, carbon="/wso2-cluster/gone/carbon"))
-    results = membership(cluster, outputs)
-    rnf = "(ResourceNotFoundException: The specified log group does not exist.)"
-    n = names(cluster)
-    assert results == [
-        (n["manager"], False, f"logged no Hazelcast member list in /wso2-cluster/gone/carbon {rnf}"),
-        (n["worker-1"], False, f"logged no Hazelcast member list in /wso2-cluster/gone/carbon {rnf}"),
-        (n["worker-2"], False, f"logged no Hazelcast member list in /wso2-cluster/gone/carbon {rnf}"),
-        ("manager sees every worker", False,
-         f"no usable member list from the manager (logged no Hazelcast member list in /wso2-cluster/gone/carbon {rnf})"),
-        ("Hazelcast cluster", False, "no node logged a usable member list"),
-    ]
-
-
-# --- through the command line (in-process main(), moto) ---------------------------------------------
-
-
-def test_split_cluster_fails_the_run_and_nothing_else(cluster, run_verify):
-    at = now_ms() - 5 * MINUTE_MS
-    log_member_lists(cluster.logs, cluster.outputs, {
-        "manager": ["manager", "worker-1"], "worker-1": ["manager", "worker-1"], "worker-2": ["worker-2"],
-    }, at)
-    run = run_verify(cluster.outputs)
-    assert run.code == 1
-    assert "-- checking cluster membership" in run.lines
-    assert "FAIL  Hazelcast cluster: cluster split into 2 groups: {manager, worker-1} and {worker-2}" in run.lines
-    assert len(run.failed) == 5 and all("cluster membership" in line or "manager sees" in line or "Hazelcast" in line
-                                        for line in run.failed)
-    assert run.lines[-1] == "RESULT: FAIL - 5 of 37 checks failed"
-
-
-def test_outputs_without_log_group_names_fail_one_check(cluster, run_verify):
-    """An older stack (no logGroupNames output) still parses; membership is one failed check."""
-    outputs = {k: v for k, v in cluster.outputs.items() if k != "logGroupNames"}
-    run = run_verify(outputs)
-    assert run.code == 1
-    assert run.failed == ["FAIL  cluster membership: no logGroupNames output"]
-    assert "PASS  schema WSO2_USER_DB: 40 of 40 tables, ready" in run.lines  # the next section still runs
-    assert run.lines[-1] == "RESULT: FAIL - 1 of 33 checks failed"
-
-
-# --- what moto does not reproduce: stubbed at the client ------------------------------------------
+MANAGER, WORKER1, WORKER2 = (CAPTURED_NODES[n] for n in ("manager", "worker-1", "worker-2"))
+HOUR_MS = 60 * MINUTE_MS
 
 
 @pytest.fixture
-def stubbed(static_outputs):
+def stack(static_outputs):
+    """The captured members' own addresses as the stack's nodes, a carbon log group with a
+    stream per node (empty), and moto's SSM and Logs."""
+    outputs = dict(static_outputs, managerPrivateIp=MANAGER, workerPrivateIps=[WORKER1, WORKER2],
+                   logGroupNames=LOG_GROUPS)
+    with mock_aws():
+        logs = boto3.client("logs", region_name=REGION)
+        logs.create_log_group(logGroupName=CARBON)
+        for instance_id in [outputs["managerInstanceId"], *outputs["workerInstanceIds"]]:
+            logs.create_log_stream(logGroupName=CARBON, logStreamName=instance_id)
+        yield outputs, boto3.client("ssm", region_name=REGION), logs
+
+
+def membership(stack, window_hours: float = 24) -> list[tuple[str, bool, str]]:
+    outputs, ssm, logs = stack
+    clock = FakeClock()
+    results = check_membership(ssm, logs, parse_outputs(outputs), 10.0, window_hours, sleep=clock.sleep, clock=clock)
+    return [(r.name, r.ok, r.detail) for r in results]
+
+
+def name(stack, label: str) -> str:
+    outputs = stack[0]
+    ids = {"manager": outputs["managerInstanceId"], "worker-1": outputs["workerInstanceIds"][0],
+           "worker-2": outputs["workerInstanceIds"][1]}
+    return f"{label} ({ids[label]}) cluster membership"
+
+
+def stamp(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def curl_refused() -> str:
+    return ("no live view (SSM command ended Failed (exit 7): curl: (7) Failed to connect to 127.0.0.1 port 5701: "
+            "Connection refused)")
+
+
+# --- asked now ---------------------------------------------------------------------------------------
+
+
+def test_a_healthy_cluster_passes_from_what_each_member_says_now(stack, node_shell):
+    answer_live_views(node_shell, stack[0])
+    assert membership(stack) == [
+        (name(stack, "manager"), True, "sees all 3 members at port 5701 (live)"),
+        (name(stack, "worker-1"), True, "sees all 3 members at port 5701 (live)"),
+        (name(stack, "worker-2"), True, "sees all 3 members at port 5701 (live)"),
+        ("Hazelcast cluster", True, "one cluster of the stack's 3 nodes"),
+    ]
+    # every node was asked, with the stack's cluster port
+    assert sorted(i for c, i in node_shell.ran if c == members_command(5701)) == sorted(
+        [stack[0]["managerInstanceId"], *stack[0]["workerInstanceIds"]])
+
+
+def test_a_split_cluster_is_named(stack, node_shell):
+    answer_live_views(node_shell, stack[0], "split")
+    assert membership(stack) == [
+        (name(stack, "manager"), False, f"sees 2 of 3 members: missing worker-2 ({WORKER2}) (live)"),
+        (name(stack, "worker-1"), False, f"sees 2 of 3 members: missing worker-2 ({WORKER2}) (live)"),
+        (name(stack, "worker-2"), False,
+         f"sees 1 of 3 members: missing manager ({MANAGER}), worker-1 ({WORKER1}) (live)"),
+        ("Hazelcast cluster", False, "split into 2 clusters: {manager, worker-1} and {worker-2}"),
+    ]
+
+
+def test_a_foreign_member_on_another_port_fails_every_node(stack, node_shell):
+    """Real members admit a member of the right domain from anywhere (the WKA list is no allow-list):
+    one more member than there are nodes, on port 5702, must not pass."""
+    answer_live_views(node_shell, stack[0], "stray")
+    foreign = "sees 3 of 3 members: foreign member 127.0.0.9:5702 (live)"
+    assert membership(stack) == [
+        (name(stack, "manager"), False, foreign),
+        (name(stack, "worker-1"), False, foreign),
+        (name(stack, "worker-2"), False, foreign),
+        ("Hazelcast cluster", False, f"one cluster of 4 members ({MANAGER}:5701, {WORKER1}:5701, {WORKER2}:5701, "
+                                     "127.0.0.9:5702); the stack has 3 nodes"),
+    ]
+
+
+def test_a_stack_ip_on_another_port_is_foreign_and_the_node_missing(stack, node_shell):
+    outputs = dict(stack[0], clusterPort=5702)
+    answer_live_views(node_shell, outputs)  # the members really are on 5701
+    results = membership((outputs, *stack[1:]))
+    assert results[0] == (
+        name(stack, "manager"), False,
+        f"sees 0 of 3 members: the list marks {MANAGER}:5701 as this node, not {MANAGER}:5702; missing manager "
+        f"({MANAGER}), worker-1 ({WORKER1}), worker-2 ({WORKER2}); foreign members {MANAGER}:5701, {WORKER1}:5701, "
+        f"{WORKER2}:5701 (live)")
+
+
+def test_a_member_listed_twice_and_a_list_marking_another_node_fail(stack, node_shell):
+    outputs = stack[0]
+    answer_live_views(node_shell, outputs)
+    healthy = (node_shell.answers[members_command(5701)][outputs["workerInstanceIds"][0]]["stdout"])
+    doubled = healthy.replace("Members [3]", "Members [4]").replace(
+        f"\tMember [{WORKER2}]:5701\n", f"\tMember [{WORKER2}]:5701\n\tMember [{WORKER2}]:5701\n")
+    node_shell.answer(members_command(5701), doubled, instance_id=outputs["workerInstanceIds"][0])
+    manager_view = node_shell.answers[members_command(5701)][outputs["managerInstanceId"]]["stdout"]
+    node_shell.answer(members_command(5701), manager_view, instance_id=outputs["workerInstanceIds"][1])
+    results = membership(stack)
+    assert results[1:3] == [
+        (name(stack, "worker-1"), False, "sees 3 of 3 members: lists a member twice (live)"),
+        (name(stack, "worker-2"), False,
+         f"sees 3 of 3 members: the list marks {MANAGER}:5701 as this node, not {WORKER2}:5701 (live)"),
+    ]
+
+
+# --- the logs when SSM cannot ask a node ----------------------------------------------------------------
+
+
+def refuse_curl(node_shell, instance_id: str) -> None:
+    node_shell.answer(members_command(5701), status="Failed", code=7, instance_id=instance_id,
+                      stderr="curl: (7) Failed to connect to 127.0.0.1 port 5701: Connection refused")
+
+
+def test_a_node_ssm_cannot_ask_falls_back_to_its_recent_log(stack, node_shell):
+    outputs, _, logs = stack
+    answer_live_views(node_shell, outputs)
+    refuse_curl(node_shell, outputs["workerInstanceIds"][1])
+    start = now_ms() - 2 * HOUR_MS
+    ship_captured_log(logs, outputs, "worker-2", start)  # one event a second
+    events = log_events(captured("healthy", "worker-2", "log"))
+    logged_at = start + 1000 * max(i for i, event in enumerate(events) if "Members [" in event)
+    assert membership(stack)[2:] == [
+        (name(stack, "worker-2"), True,
+         f"sees all 3 members at port 5701 (from its log as of {stamp(logged_at)}; {curl_refused()})"),
+        ("Hazelcast cluster", True, "one cluster of the stack's 3 nodes"),
+    ]
+
+
+def test_a_logged_list_the_live_views_contradict_is_stale(stack, node_shell):
+    """worker-2 is down: its log still holds the list of three, but the nodes asked now see two."""
+    outputs, _, logs = stack
+    answer_live_views(node_shell, outputs, "worker-2-down")
+    start = now_ms() - 2 * HOUR_MS
+    ship_captured_log(logs, outputs, "worker-2", start)
+    results = membership(stack)
+    (worker2,) = [r for r in results if r[0] == name(stack, "worker-2")]
+    assert worker2[1] is False
+    assert worker2[2].startswith(f"{curl_refused()}; its member list logged at ")
+    assert worker2[2].endswith(" is stale: the nodes asked now see other members")
+    assert results[-1] == ("Hazelcast cluster", False,
+                           f"one cluster of 2 members ({MANAGER}:5701, {WORKER1}:5701); the stack has 3 nodes; "
+                           "no member list from worker-2")
+
+
+def test_a_list_older_than_the_window_is_not_read(stack, node_shell):
+    outputs, _, logs = stack
+    answer_live_views(node_shell, outputs)
+    refuse_curl(node_shell, outputs["workerInstanceIds"][1])
+    ship_captured_log(logs, outputs, "worker-2", now_ms() - 3 * HOUR_MS)
+    assert membership(stack, window_hours=2)[2] == (
+        name(stack, "worker-2"), False,
+        f"{curl_refused()} and no member list logged in {CARBON} in the last 2 h "
+        "(Hazelcast logs it only when membership changes)")
+    assert membership(stack, window_hours=4)[2][1] is True
+
+
+def test_an_unparseable_answer_falls_back_to_the_log(stack, node_shell):
+    outputs, _, logs = stack
+    answer_live_views(node_shell, outputs)
+    node_shell.answer(members_command(5701), "<html>404</html>", instance_id=outputs["managerInstanceId"])
+    assert membership(stack)[0] == (
+        name(stack, "manager"), False,
+        f"no live view (/hazelcast/rest/cluster answered no member list: no 'Members [n] {{' header) and no member "
+        f"list logged in {CARBON} in the last 24 h (Hazelcast logs it only when membership changes)")
+
+
+# --- what moto does not reproduce: stubbed at the client -------------------------------------------------
+
+
+def test_ssm_refused_reads_the_logs_a_missing_stream_is_no_list_and_other_errors_fail_the_section(static_outputs):
+    """SendCommand denied: each node's view comes from its log. For a stream that does not exist
+    AWS raises ResourceNotFoundException (moto returns nothing): no list for that node. Any other
+    error concerns every node: the section fails once, as the runner guards it."""
     outputs = parse_outputs(dict(static_outputs, logGroupNames=LOG_GROUPS))
+    ssm, logs = boto3.client("ssm", region_name=REGION), boto3.client("logs", region_name=REGION)
+    with Stubber(ssm) as ssm_stub, Stubber(logs) as logs_stub:
+        for _ in range(2):
+            ssm_stub.add_client_error("send_command", service_error_code="AccessDeniedException",
+                                      service_message="not authorized to perform: ssm:SendCommand", http_status_code=400)
+        for _ in outputs.nodes():
+            logs_stub.add_client_error("filter_log_events", service_error_code="ResourceNotFoundException",
+                                       service_message="The specified log stream does not exist.", http_status_code=400)
+        results = list(check_membership(ssm, logs, outputs, 10.0, 24, now_ms=1_764_064_800_000))
+        assert results[0].detail == (
+            "no live view (SSM cannot run it: AccessDeniedException: not authorized to perform: ssm:SendCommand) and "
+            f"no member list logged in {CARBON} in the last 24 h (Hazelcast logs it only when membership changes)")
+        assert results[-1].detail == "no node's member list could be read"
+
+        logs_stub.add_client_error("filter_log_events", service_error_code="AccessDeniedException",
+                                   service_message="not authorized to perform: logs:FilterLogEvents",
+                                   http_status_code=400)
+        guarded_results = list(guarded("cluster membership", lambda: check_membership(ssm, logs, outputs, 10.0, 24)))
+        assert [(r.name, r.ok, r.detail) for r in guarded_results] == [
+            ("cluster membership", False,
+             "AWS error: AccessDeniedException: not authorized to perform: logs:FilterLogEvents"),
+        ]
+        logs_stub.assert_no_pending_responses()
+
+
+def test_the_log_query_is_windowed_and_filtered(stack, node_shell):
+    """The fallback asks CloudWatch for member-list events of the node's stream since the window began."""
+    outputs, ssm, _ = stack
     logs = boto3.client("logs", region_name=REGION)
+    node_shell.answer(members_command(5701), status="Failed", code=7, stderr="refused")
+    now = 1_764_064_800_000
     with Stubber(logs) as stub:
-        yield outputs, logs, stub
+        for instance_id in [outputs["managerInstanceId"], *outputs["workerInstanceIds"]]:
+            stub.add_response("filter_log_events", {"events": []}, {
+                "logGroupName": CARBON, "logStreamNames": [instance_id], "filterPattern": FILTER_PATTERN,
+                "startTime": now - 6 * HOUR_MS})
+        results = list(check_membership(ssm, logs, parse_outputs(outputs), 10.0, 6, now_ms=now,
+                                        sleep=FakeClock().sleep, clock=FakeClock()))
         stub.assert_no_pending_responses()
+    assert (results[-1].name, results[-1].ok, results[-1].detail) == (
+        "Hazelcast cluster", False, "no node's member list could be read")
 
 
-def _params(stream: str, token: str | None = None) -> dict:
-    params = {"logGroupName": CARBON, "logStreamNames": [stream], "filterPattern": FILTER_PATTERN}
-    return dict(params, nextToken=token) if token else params
-
-
-def _event(stream: str, ms: int, this_ip: str, ips: list[str]) -> dict:
-    return {"logStreamName": stream, "timestamp": ms, "ingestionTime": ms + 500, "eventId": str(ms),
-            "message": member_list_message(ms, this_ip, ips)}
-
-
-def test_missing_stream_is_reported_and_pages_are_searched_for_the_newest(stubbed):
-    """AWS raises ResourceNotFoundException for a stream named in logStreamNames that does not
-    exist (the agent never shipped anything); moto returns no events instead, so it is stubbed.
-    The manager's events come on two pages, the newest first: the greatest timestamp wins, not the
-    last event read (moto always returns one stream's events oldest first, so it cannot show this)."""
-    outputs, logs, stub = stubbed
-    manager, worker1, worker2 = (n.instance_id for n in outputs.nodes())
-    ips = ["10.20.1.10", "10.20.1.20", "10.20.2.21"]
-    t = 1_764_064_800_000
-    stub.add_response("filter_log_events", {"events": [_event(manager, t + 60_000, ips[0], ips)], "nextToken": "page-2"},
-                      _params(manager))
-    stub.add_response("filter_log_events", {"events": [_event(manager, t, ips[0], ips[:1])]}, _params(manager, "page-2"))
-    stub.add_response("filter_log_events", {"events": [_event(worker1, t, ips[1], ips)]}, _params(worker1))
-    stub.add_client_error("filter_log_events", service_error_code="ResourceNotFoundException",
-                          service_message="The specified log stream does not exist.", http_status_code=400,
-                          expected_params=_params(worker2))
-    results = [(r.name, r.ok, r.detail) for r in check_membership(logs, outputs)]
-    assert results == [
-        (f"manager ({manager}) cluster membership", True, f"sees all 3 members, {as_of(t + 60_000)}"),
-        (f"worker-1 ({worker1}) cluster membership", True, f"sees all 3 members, {as_of(t)}"),
-        (f"worker-2 ({worker2}) cluster membership", False,
-         f"logged no Hazelcast member list in {CARBON} (ResourceNotFoundException: The specified log stream does not exist.)"),
-        ("manager sees every worker", True, "the manager lists worker-1, worker-2"),
-        ("Hazelcast cluster", False, "manager, worker-1 see all 3 members; no usable member list from worker-2"),
-    ]
-
-
-def test_access_denied_fails_the_section_once(stubbed):
-    outputs, logs, stub = stubbed
-    stub.add_client_error("filter_log_events", service_error_code="AccessDeniedException",
-                          service_message="User is not authorized to perform: logs:FilterLogEvents",
-                          http_status_code=400, expected_params=_params(outputs.manager_instance_id))
-    results = list(guarded("cluster membership", lambda: check_membership(logs, outputs)))
-    assert [(r.name, r.ok, r.detail) for r in results] == [
-        ("cluster membership", False,
-         "AWS error: AccessDeniedException: User is not authorized to perform: logs:FilterLogEvents"),
-    ]
+def test_moto_filter_log_events_honours_the_pattern_the_streams_and_the_start(stack):
+    """moto matches a quoted filter pattern as an exact substring (as CloudWatch does), honours
+    logStreamNames and startTime, so the log tests above really are filtered by moto."""
+    outputs, _, logs = stack
+    manager = outputs["managerInstanceId"]
+    old, recent = now_ms() - 3 * HOUR_MS, now_ms() - HOUR_MS
+    ship_captured_log(logs, outputs, "manager", old)
+    ship(logs, manager, [(recent, "TID: [-1] [] members [3] { lower case, not a member list }")])
+    found = logs.filter_log_events(logGroupName=CARBON, logStreamNames=[manager], filterPattern=FILTER_PATTERN)
+    assert [e["message"].count("\tMember [") for e in found["events"]] == [1, 3]  # the manager's two lists
+    assert logs.filter_log_events(logGroupName=CARBON, logStreamNames=[manager], filterPattern=FILTER_PATTERN,
+                                  startTime=recent - MINUTE_MS)["events"] == []

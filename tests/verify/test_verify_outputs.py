@@ -25,7 +25,7 @@ def test_contract_keys_are_the_documented_ones():
         "region", "managerInstanceId", "managerPrivateIp", "workerInstanceIds", "workerPrivateIps",
         "nodeSecurityGroupId", "nodeSecurityGroupName", "databaseSecurityGroupId", "clusterPort",
         "discoveryTagKey", "discoveryTagValue", "targetGroupArns", "databaseInstanceId", "serviceUrlHttp",
-        "serviceUrlHttps", "managementConsoleUrl", "logGroupNames",
+        "serviceUrlHttps", "managementConsoleUrl", "logGroupNames", "databaseNames", "managementAllowedCidrs",
     ])
 
 

@@ -3,10 +3,13 @@
 
 from __future__ import annotations
 
+import re
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Optional
+
+from verify.membership import members_command
+from verify.wso2_schema import TABLES
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 REGION = "us-east-1"
@@ -22,40 +25,39 @@ LOG_GROUPS = {  # the stack's logGroupNames output (the Pulumi stack is named li
     "access": f"/wso2-cluster/{TAG_VALUE}/http-access",
 }
 CARBON = LOG_GROUPS["carbon"]
-# What /opt/wso2-cluster/bin/boot schema-status prints on a manager whose schemas are in place.
+DATABASE_NAMES = {"userStore": "WSO2_USER_DB", "registry": "WSO2_REGISTRY_DB"}
+# What /opt/wso2-cluster/bin/boot schema-status prints on a manager whose schemas are in place
+# (MySQL lists the tables in its own order, and may add some of its own).
 HEALTHY_SCHEMA = {"databases": [
-    {"name": "WSO2_USER_DB", "tables": 40, "expected": 40, "ready": True},
-    {"name": "WSO2_REGISTRY_DB", "tables": 40, "expected": 40, "ready": True},
+    {"name": name, "tables": sorted([*TABLES, "SCHEMA_NOTES"]), "ready": True} for name in DATABASE_NAMES.values()
 ]}
 MINUTE_MS = 60_000
 
 
-# --- wso2carbon.log as the CloudWatch agent ships it: one event per log4j event ------------------
+# --- what real Hazelcast 3.5 members print (tests/verify/captured, from hazelcast/capture.py) ------
+
+CAPTURED = Path(__file__).resolve().parent / "captured"
+# The addresses of the captured members: the stack's three nodes, then a stray member.
+CAPTURED_NODES = {"manager": "127.0.0.2", "worker-1": "127.0.0.3", "worker-2": "127.0.0.4"}
+CAPTURED_STRAY = "127.0.0.9:5702"
 
 
 def now_ms() -> int:
     return int(time.time() * 1000)
 
 
-def log4j_time(ms: int) -> str:
-    moment = datetime.fromtimestamp(ms / 1000, tz=timezone.utc)
-    return moment.strftime("%Y-%m-%d %H:%M:%S,") + f"{ms % 1000:03d}"
+def captured(scenario: str, label: str, kind: str = "rest", ips: Optional[dict[str, str]] = None) -> str:
+    """A captured REST answer (kind "rest") or wso2carbon.log ("log") of node `label`, with the
+    captured nodes' addresses replaced by `ips` (label -> IP) when given."""
+    text = (CAPTURED / scenario / f"{label}.{kind}").read_text()
+    for node, ip in (ips or {}).items():
+        text = re.sub(rf"\b{re.escape(CAPTURED_NODES[node])}\b", ip, text)
+    return text
 
 
-def carbon_line(ms: int, logger: str, text: str, level: str = "INFO") -> str:
-    """A Carbon 4.4 log4j line: TID: [%T] [%S] [%d] %P%5p {%c} - %x %m {%c}."""
-    return f"TID: [-1] [] [{log4j_time(ms)}] {level:>5} {{{logger}}} -  {text} {{{logger}}}"
-
-
-def member_list_message(ms: int, this_ip: str, member_ips: list[str], port: int = CLUSTER_PORT) -> str:
-    """The multi-line event Hazelcast 3.5's ClusterService logs when membership changes."""
-    logger = "com.hazelcast.cluster.ClusterService"
-    lines = [f"\tMember [{ip}]:{port}{' this' if ip == this_ip else ''}" for ip in member_ips]
-    return (
-        f"TID: [-1] [] [{log4j_time(ms)}]  INFO {{{logger}}} -  [{this_ip}]:{port} [{CLUSTER_DOMAIN}] [3.5] \n\n"
-        f"Members [{len(member_ips)}] {{\n" + "\n".join(lines) + "\n}\n"
-        f" {{{logger}}}"
-    )
+def log_events(log: str) -> list[str]:
+    """wso2carbon.log split as the CloudWatch agent ships it: an event starts at each `TID:` line."""
+    return [event for event in re.split(r"(?m)^(?=TID: )", log) if event.strip()]
 
 
 def ship(logs: Any, stream: str, events: list[tuple[int, str]], group: str = CARBON) -> None:
@@ -76,39 +78,41 @@ def nodes_of(outputs: dict) -> dict[str, tuple[str, str]]:
     return nodes
 
 
-def log_member_lists(logs: Any, outputs: dict, views: dict[str, list[str]], at: int,
-                     extra_ips: Optional[dict[str, list[str]]] = None) -> None:
-    """Each node `label` in `views` logs, at `at` ms, a member list of the nodes labelled in its
-    view (itself marked `this` when listed) plus any `extra_ips` for it; then an unrelated line."""
-    nodes = nodes_of(outputs)
-    for label, members in views.items():
-        instance_id, ip = nodes[label]
-        ips = [nodes[m][1] for m in members] + (extra_ips or {}).get(label, [])
-        ship(logs, instance_id, [
-            (at, member_list_message(at, ip, ips)),
-            (at + 1_000, carbon_line(at + 1_000, "org.wso2.carbon.core.clustering.hazelcast.HazelcastClusteringAgent",
-                                     f"Cluster domain: {CLUSTER_DOMAIN} membership changed")),
-        ])
+def ips_of(outputs: dict) -> dict[str, str]:
+    return {label: ip for label, (_, ip) in nodes_of(outputs).items()}
 
 
-def create_carbon_logs(logs: Any, outputs: dict, healthy: bool = True) -> dict:
-    """The stack's log groups and one carbon stream per node (named by instance id), with boot
-    lines and, when `healthy`, every node's member list of all nodes; returns logGroupNames."""
+def ship_captured_log(logs: Any, outputs: dict, label: str, start_ms: int, scenario: str = "healthy") -> None:
+    """Node `label`'s captured wso2carbon.log into its stream, one event per second from `start_ms`."""
+    instance_id = nodes_of(outputs)[label][0]
+    events = log_events(captured(scenario, label, "log", ips_of(outputs)))
+    ship(logs, instance_id, [(start_ms + i * 1000, event) for i, event in enumerate(events)])
+
+
+def create_carbon_logs(logs: Any, outputs: dict) -> dict:
+    """The stack's log groups and one carbon stream per node (named by instance id), holding the
+    node's captured wso2carbon.log from half an hour ago; returns logGroupNames."""
     for group in LOG_GROUPS.values():
         logs.create_log_group(logGroupName=group)
-    start = now_ms() - 30 * MINUTE_MS
-    for label, (instance_id, ip) in nodes_of(outputs).items():
+    for label, (instance_id, _) in nodes_of(outputs).items():
         logs.create_log_stream(logGroupName=CARBON, logStreamName=instance_id)
-        ship(logs, instance_id, [
-            (start, carbon_line(start, "org.wso2.carbon.core.init.CarbonServerManager", "Starting WSO2 Carbon...")),
-            (start + 5_000, carbon_line(start + 5_000, "org.wso2.carbon.core.clustering.hazelcast.HazelcastClusteringAgent",
-                                        "Using aws based membership management scheme")),
-        ])
-    if healthy:
-        labels = list(nodes_of(outputs))
-        log_member_lists(logs, outputs, {label: labels for label in labels}, at=start + MINUTE_MS)
+        if label in CAPTURED_NODES:
+            ship_captured_log(logs, outputs, label, now_ms() - 30 * MINUTE_MS)
     return dict(LOG_GROUPS)
 
+
+def answer_live_views(shell: Any, outputs: dict, scenario: str = "healthy") -> None:
+    """conftest's NodeShell `shell`: each node's Hazelcast REST endpoint answers as the captured members did in `scenario`
+    (their addresses mapped to the nodes'); a node the scenario has no answer for fails like curl
+    against a closed port."""
+    ips = ips_of(outputs)
+    for label, (instance_id, _) in nodes_of(outputs).items():
+        command = members_command(outputs["clusterPort"])
+        if (CAPTURED / scenario / f"{label}.rest").exists():
+            shell.answer(command, captured(scenario, label, "rest", ips), instance_id=instance_id)
+        else:
+            shell.answer(command, status="Failed", code=7, instance_id=instance_id,
+                         stderr=f"curl: (7) Failed to connect to 127.0.0.1 port {outputs['clusterPort']}: Connection refused")
 
 
 def build_cluster(ec2: Any, elbv2: Any, rds: Any, region: str = REGION, workers: int = 2,
@@ -199,6 +203,8 @@ def build_cluster(ec2: Any, elbv2: Any, rds: Any, region: str = REGION, workers:
         "discoveryTagValue": TAG_VALUE,
         "targetGroupArns": arns,
         "databaseInstanceId": DB_ID,
+        "databaseNames": DATABASE_NAMES,
+        "managementAllowedCidrs": ["10.20.0.0/16"],
         "serviceUrlHttps": "https://as.example.com/",
         "managementConsoleUrl": "https://mgt.as.example.com/carbon/",
         "loadBalancerDnsName": lb_dns,
