@@ -202,25 +202,25 @@ def check_target_groups(elbv2: Any, outputs: StackOutputs) -> Iterator[CheckResu
             if not found:
                 yield CheckResult(f"target group {key} {node.label} ({node.instance_id})", False, f"not registered in {arn}")
             for description in found:
-                yield _target_result(key, node.label, description)
+                name, state, reason = _target_health(key, node.label, description)
+                if state == "healthy":
+                    yield CheckResult(name, True, "healthy")
+                else:
+                    yield CheckResult(name, False, f"{state}: {reason}" if reason else state)
         for others in registered.values():
             for description in others:
-                yield _target_result(key, "not a cluster node", description)
+                name, state, _ = _target_health(key, "not a cluster node", description)
+                yield CheckResult(name, False, f"registered, but not one of the group's nodes ({state})")
 
 
-def _target_result(key: str, label: str, description: dict) -> CheckResult:
+def _target_health(key: str, label: str, description: dict) -> tuple[str, str, str]:
+    """(check name, state, AWS's reason) of one target health description."""
     target = description.get("Target", {})
     port = target.get("Port")
     where = f"{target.get('Id', '?')}:{port}" if port else target.get("Id", "?")
     health = description.get("TargetHealth", {})
-    state = health.get("State", "unknown")
     reason = " - ".join(part for part in (health.get("Reason"), health.get("Description")) if part)
-    name = f"target group {key} {label} ({where})"
-    if label == "not a cluster node":
-        return CheckResult(name, False, f"registered, but not one of the group's nodes ({state})")
-    if state == "healthy":
-        return CheckResult(name, True, "healthy")
-    return CheckResult(name, False, f"{state}: {reason}" if reason else state)
+    return f"target group {key} {label} ({where})", health.get("State", "unknown"), reason
 
 
 # --- Database ---------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ unless the operator skips it (``--skip-schema``).
 from __future__ import annotations
 
 import json
+import time
 from typing import Any, Callable, Iterator, Optional
 
 from verify.checks import CheckResult
@@ -77,8 +78,8 @@ def check_schema(
     outputs: StackOutputs,
     budget: float,
     *,
-    sleep: Optional[Callable[[float], None]] = None,
-    clock: Optional[Callable[[], float]] = None,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
 ) -> Iterator[CheckResult]:
     """Run schema-status on the manager; every database of the stack holds every WSO2 table."""
     manager = outputs.nodes()[0]
@@ -86,8 +87,7 @@ def check_schema(
     if outputs.database_names is None:
         yield CheckResult(CHECK_NAME, False, "no databaseNames output: the stack predates it, run `pulumi up`")
         return
-    timing = {k: v for k, v in (("sleep", sleep), ("clock", clock)) if v is not None}
-    answer = RemoteCommand(ssm, "wso2-cluster verify: schema status", **timing).run(
+    answer = RemoteCommand(ssm, "wso2-cluster verify: schema status", sleep=sleep, clock=clock).run(
         [manager.instance_id], SCHEMA_STATUS_COMMAND, budget)[manager.instance_id]
     if not answer.ok:
         yield CheckResult(CHECK_NAME, False, f"schema-status {where}: {answer.problem} (--skip-schema skips this check)")
