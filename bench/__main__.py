@@ -9,8 +9,9 @@ Prints a Markdown report for the dev and prod stacks:
   5. determinism of the rendered user data;
   6. the modelled time from a first `pulumi up` to a serving cluster, with and without the
      health gates, for the stack and for 50 workers;
-  7. the modelled service unavailability during a change that replaces every node, rolling (as
-     the program does) and all at once (as it did before).
+  7. a change that replaces every node, modelled: per batch and in all; the service unavailability rolling (as the program
+     does) and all at once; the requests dropped, with the drain and without;
+and, once, the JVM heap the nodes get on common instance types.
 """
 
 from __future__ import annotations
@@ -24,7 +25,11 @@ import time
 
 from bench.critical_path import CREATE_SECONDS, DEFAULT_SECONDS, longest_chains, overall
 from bench.scale import INSTANCE, added_resources, changed_resources, user_data_by_node
-from bench.serving import BOOT_PHASES, REPLACE_SECONDS, replace_every_node, time_to_serving
+from bench.serving import (
+    BOOT_PHASES, REPLACE_SECONDS, REQUEST_RATE, drains, replace_every_node, requests_dropped, time_to_serving,
+)
+from components.aws_facts import instance_memory_mib
+from userdata.jvm import default_heap_mib
 from offline.engine import Inventory
 from offline.program import run_stack
 from userdata.unpack import unpack_user_data
@@ -117,25 +122,43 @@ def stack_with(stack: str, workers: int | None) -> tuple[Inventory, int]:
 
 
 def serving_time(stack: str) -> list[str]:
-    rows = ["| workers | with health gates (s) | without (s) | growth | database ready (s) | last node running, with / without (s) |",
-            "| ---: | ---: | ---: | ---: | ---: | ---: |"]
+    rows = ["| workers | with health gates (s) | without (s) | growth | database ready (s) | serving after it (s) "
+            "| last node running, with / without (s) |",
+            "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for workers in (None, 50):
         inventory, count = stack_with(stack, workers)
         gated, free = time_to_serving(inventory), time_to_serving(inventory, with_gates=False)
         rows.append(f"| {count} | {gated.seconds:.0f} | {free.seconds:.0f} | "
                     f"{100 * (gated.seconds / free.seconds - 1):+.1f}% | {gated.database_ready:.0f} | "
+                    f"+{gated.seconds - gated.database_ready:.0f} | "
                     f"{gated.last_node_running:.0f} / {free.last_node_running:.0f} |")
     return rows
 
 
 def unavailability(stack: str) -> list[str]:
-    rows = ["| workers | batches | service down, rolling (s) | console down, rolling (s) | whole change, rolling (s) "
-            "| service down, all at once (s) |", "| ---: | ---: | ---: | ---: | ---: | ---: |"]
+    rows = ["| workers | batches | per batch (s) | whole change (s) "
+            "| service down, rolling (s) | service down, all at once (s) "
+            f"| requests dropped at {REQUEST_RATE:.0f}/s, drained / not (model) |",
+            "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for workers in (None, 1, 50):
         inventory, count = stack_with(stack, workers)
         rolling, at_once = replace_every_node(inventory)
-        rows.append(f"| {count} | {rolling.batches} | {rolling.service_unavailable:.0f} | "
-                    f"{rolling.console_unavailable:.0f} | {rolling.duration:.0f} | {at_once.service_unavailable:.0f} |")
+        dropped = requests_dropped(inventory, drains(inventory)), requests_dropped(inventory, drained=False)
+        rows.append(f"| {count} | {rolling.batches} | {rolling.console_unavailable:.0f} | {rolling.duration:.0f} | "
+                    f"{rolling.service_unavailable:.0f} | {at_once.service_unavailable:.0f} | "
+                    f"{dropped[0]:.0f} / {dropped[1]:.0f} |")
+    return rows
+
+
+HEAP_TYPES = ("t3.medium", "t3.large", "m7i.large", "m7i.xlarge", "m7i.2xlarge", "r7i.2xlarge", "m7g.4xlarge")
+
+
+def heaps() -> list[str]:
+    rows = ["| instance type | memory (MiB) | heap, -Xms = -Xmx (MiB) | heap / memory |", "| --- | ---: | ---: | ---: |"]
+    for instance_type in HEAP_TYPES:
+        memory = instance_memory_mib(instance_type)
+        heap = default_heap_mib(memory)
+        rows.append(f"| {instance_type} | {memory} | {heap} | {100 * heap / memory:.0f}% |")
     return rows
 
 
@@ -153,8 +176,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"| `{type_token}` | {seconds:.0f} | {source} |")
     print(f"| any other AWS resource | {DEFAULT_SECONDS:.0f} | a control-plane API call |")
     print("| random, tls, pulumi (stash, health gates' create) | 0 | computed by a provider, no cloud call |")
-    print("\nA node's boot (assumed, not measured; the manager makes the schemas, workers start once it has "
-          "started):\n")
+    print("\nA node's boot (assumed, not measured; the manager makes the schemas, workers start once they and "
+          "the admin account exist):\n")
     print("| phase | seconds | source |\n| --- | ---: | --- |")
     print(f"| replace an instance | {REPLACE_SECONDS} | terminate (delete before replace) and launch |")
     for name, (seconds, source) in BOOT_PHASES.items():
@@ -178,6 +201,8 @@ def main(argv: list[str] | None = None) -> int:
         print("\n### 7. Modelled unavailability during a change that replaces every node\n")
         print("\n".join(unavailability(stack)))
         sys.stdout.flush()
+    print("\n## JVM heap per instance type (before: 1024 MiB on every type)\n")
+    print("\n".join(heaps()))
     return 0
 
 

@@ -8,10 +8,12 @@ none does, the data is a small list here, dated, with its source; refresh it fro
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import Optional
 
 import botocore.loaders
@@ -326,3 +328,16 @@ def db_class_version_problem(instance_class: str, version: str) -> Optional[str]
 
 def supports_performance_insights(instance_class: str) -> bool:
     return instance_class.rsplit(".", 1)[-1] not in NO_PERFORMANCE_INSIGHTS_SIZES
+
+
+# --- instance memory (moto's dump of EC2 DescribeInstanceTypes) ---------------------------------
+
+@lru_cache(maxsize=None)
+def _instance_memory() -> dict[str, int]:
+    path = Path(__file__).with_name("data") / "ec2_memory_mib.json"
+    return json.loads(path.read_text())["memoryMiB"]
+
+
+def instance_memory_mib(instance_type: str) -> Optional[int]:
+    """The instance type's memory in MiB, None for the few old types the table lacks."""
+    return _instance_memory().get(instance_type)

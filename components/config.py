@@ -30,7 +30,7 @@ import pulumi
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, TypeAdapter, ValidationError
 
 from components import aws_facts, naming
-from userdata import limits
+from userdata import jvm, limits
 
 PROJECT = "wso2-cluster"
 MAX_WORKERS = 50
@@ -263,6 +263,8 @@ class ClusterConfig(BaseModel):
         None, alias="amiId"
     )
     root_volume_size_gb: Int(20, 1024) = Field(30, alias="rootVolumeSizeGb")
+    manager_heap_mb: Optional[Int(jvm.MIN_HEAP_MIB, jvm.MAX_HEAP_MIB)] = Field(None, alias="managerHeapMb")
+    worker_heap_mb: Optional[Int(jvm.MIN_HEAP_MIB, jvm.MAX_HEAP_MIB)] = Field(None, alias="workerHeapMb")
     max_unavailable_workers: Optional[Int(1, MAX_WORKERS)] = Field(None, alias="maxUnavailableWorkers")
     node_health_timeout_minutes: Int(5, 120) = Field(20, alias="nodeHealthTimeoutMinutes")
     # Network
@@ -350,6 +352,12 @@ class ClusterConfig(BaseModel):
         (), alias="tags"
     )
 
+    def heap_mb(self, role: str) -> int:
+        """The node's JVM heap: the key's value, else sized to the instance type's memory."""
+        heap, instance_type = ((self.manager_heap_mb, self.manager_instance_type) if role == "manager"
+                               else (self.worker_heap_mb, self.worker_instance_type))
+        return heap or jvm.default_heap_mib(aws_facts.instance_memory_mib(instance_type))
+
     @property
     def max_unavailable(self) -> int:
         """Workers replaced at once: the key, else a quarter of the workers, at least 1."""
@@ -394,6 +402,11 @@ OPTIONAL_KEYS = {
         "Workers a rolling change replaces or restarts at once (1 to workerCount); default a quarter of the "
         "workers, at least 1."
     ),
+    "managerHeapMb": (
+        "The manager's JVM heap in MiB (-Xms and -Xmx); default the most its instance type's memory leaves "
+        "after the OS, the agents and the JVM's own memory."
+    ),
+    "workerHeapMb": "A worker's JVM heap in MiB, as managerHeapMb is the manager's.",
     "vpcId": (
         "Use this existing VPC instead of creating one (then publicSubnetIds and privateSubnetIds are "
         "required)."
@@ -512,6 +525,26 @@ def _instance_type_rule(key: str) -> Rule:
 
 _rule(_instance_type_rule("managerInstanceType"))
 _rule(_instance_type_rule("workerInstanceType"))
+
+
+def _heap_rule(role: str) -> Rule:
+    type_key, heap_key = f"{role}InstanceType", f"{role}HeapMb"
+
+    def rule(v: _Values):
+        instance_type, heap = v[type_key], v[heap_key]
+        memory = aws_facts.instance_memory_mib(instance_type)
+        if memory is None:
+            if heap is None:
+                yield heap_key, f"required: the memory of {instance_type} is not in this release's table"
+        elif heap is not None and heap > jvm.max_heap_mib(memory):
+            yield heap_key, (f"must be at most {jvm.max_heap_mib(memory)} on {instance_type} ({memory} MiB): the OS, "
+                             "the agents and the JVM's non-heap memory need the rest")
+
+    return rule
+
+
+_rule(_heap_rule("manager"))
+_rule(_heap_rule("worker"))
 
 
 @_rule

@@ -37,6 +37,7 @@ from pulumi.dynamic.dynamic import PROVIDER_KEY
 from botocore.exceptions import ClientError
 
 from components import aws_session
+from components.drain import HOOK_THREADS
 from components.config import read_pulumi_config as read_stack_config
 
 DEFAULT_POLL_SECONDS = 15
@@ -236,15 +237,14 @@ async def wait_before_update(args: pulumi.ResourceHookArgs) -> None:
     props = args.new_inputs or {}
     session = aws_session.from_stack_config(read_stack_config(), region=str(props["region"]))
     elbv2 = session.client("elbv2")
-    await asyncio.to_thread(
-        wait_until_healthy,
+    await asyncio.get_running_loop().run_in_executor(HOOK_THREADS, lambda: wait_until_healthy(
         elbv2,
         targets_from_props(props["targets"]),
         timeout_seconds=float(props["timeoutSeconds"]),
         poll_seconds=float(props.get("pollSeconds", DEFAULT_POLL_SECONDS)),
         clock=time.monotonic,  # looked up now (not bound at import), so tests can replace them
         sleep=time.sleep,
-    )
+    ))
 
 
 class HealthGate(pulumi.dynamic.Resource, module="wso2", name="HealthGate"):

@@ -16,12 +16,16 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_tls as tls
 
+from components.drain import DEREGISTRATION_DELAY_SECONDS, drain_hook
 from components.log_bucket import LogBucket, LogBucketArgs
 
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 HEALTHY_CODES = "200-399"  # the console answers with redirects to its login page
 MANAGEMENT_RULE_PRIORITY = 10  # the console's allowed sources; 10 + n for more than 4 of them
 MANAGEMENT_DENY_PRIORITY = 100
+# Healthy within 10 s of a node answering (ALB's minimum interval and threshold); unhealthy only
+# after 3 failures in a row (15 s), so one slow answer, e.g. in a GC pause, takes no node out.
+HEALTH_CHECK = {"interval": 5, "timeout": 4, "healthy_threshold": 2, "unhealthy_threshold": 3}
 # The WAF's AWS managed rule groups: common exploits, and inputs known to be malicious.
 MANAGED_RULE_GROUPS = ("AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet")
 
@@ -70,6 +74,7 @@ class LoadBalancer(pulumi.ComponentResource):
     def __init__(self, name: str, args: LoadBalancerArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("wso2:cluster:LoadBalancer", name, None, opts)
         self._name = name
+        self._drain = drain_hook(f"{name}-drain")
         child = pulumi.ResourceOptions(parent=self)
         tags = dict(args.tags)
 
@@ -116,9 +121,10 @@ class LoadBalancer(pulumi.ComponentResource):
                 vpc_id=args.vpc_id,
                 protocol=protocol,
                 port=port,
-                deregistration_delay=30,
+                deregistration_delay=DEREGISTRATION_DELAY_SECONDS,
                 health_check=aws.lb.TargetGroupHealthCheckArgs(
-                    enabled=True, protocol=protocol, port="traffic-port", path=path, matcher=HEALTHY_CODES
+                    enabled=True, protocol=protocol, port="traffic-port", path=path, matcher=HEALTHY_CODES,
+                    **HEALTH_CHECK,
                 ),
                 stickiness=aws.lb.TargetGroupStickinessArgs(
                     type="lb_cookie", enabled=True, cookie_duration=stickiness_seconds
@@ -245,7 +251,8 @@ class LoadBalancer(pulumi.ComponentResource):
         for label, group, port in groups:
             attachment = aws.lb.TargetGroupAttachment(
                 f"{self._name}-{node_name}-{label}", target_group_arn=group.arn, target_id=instance.id, port=port,
-                opts=pulumi.ResourceOptions(parent=self),
+                # its instance stops only once it has drained (components/drain.py)
+                opts=pulumi.ResourceOptions(parent=self, hooks=pulumi.ResourceHookBinding(after_delete=[self._drain])),
             )
             attached.append((group, port, attachment))
         return attached

@@ -106,6 +106,10 @@ class Node(pulumi.ComponentResource):
                 parent=self,
                 # The replacement cannot attach the ENI while the old instance holds it.
                 delete_before_replace=True,
+                # A new type replaces the node, drained first (components/drain.py), rather than
+                # stopping it in place with its requests in flight; the new node also gets the heap
+                # the type allows.
+                replace_on_changes=["instanceType"],
                 depends_on=list(waits_for),
             ),
         )

@@ -2,8 +2,8 @@
 agent's configuration, in an SSM parameter the nodes read at boot (not in the user data, whose
 size is limited).
 
-Each node ships three logs, one log stream per node named by its instance id: the boot log, the
-product's wso2carbon.log (one event per log4j event) and its HTTP access log. Metrics (memory
+Each node ships four logs, one log stream per node named by its instance id: the boot log, the
+product's wso2carbon.log (one event per log4j event), its HTTP access log and the JVM's GC log. Metrics (memory
 and root disk used) go to the stack's namespace with the InstanceId dimension.
 """
 
@@ -16,6 +16,7 @@ from typing import Mapping, Optional
 import pulumi
 import pulumi_aws as aws
 
+from userdata.jvm import GC_LOG
 from userdata.render import BOOT_LOG, PRODUCT_HOME
 
 # The first line of each wso2carbon.log event (log4j pattern "TID: [%T] [%S] [%d] ..." of Carbon
@@ -26,12 +27,15 @@ LOGS = {
     "boot": (BOOT_LOG, None),
     "carbon": (f"{PRODUCT_HOME}/repository/logs/wso2carbon.log", CARBON_EVENT_START),
     "access": (f"{PRODUCT_HOME}/repository/logs/http_access_*.log", None),  # Tomcat's AccessLogValve, daily
+    # -Xloggc with rotation (userdata/jvm.py): gc.log.0.current, then gc.log.1, ...; the agent
+    # follows the newest. An event starts with its -XX:+PrintGCDateStamps date.
+    "gc": (f"{PRODUCT_HOME}/{GC_LOG}*", r"^\d{4}-\d{2}-\d{2}T"),
 }
 
 
 @dataclass
 class NodeLogsArgs:
-    prefix: str  # /wso2/<project>/<label>: the log groups are <prefix>/boot, /carbon, /http-access
+    prefix: str  # /wso2/<project>/<label>: the log groups are <prefix>/boot, /carbon, /http-access, /gc
     agent_parameter: str  # the SSM parameter's name
     metrics_namespace: str
     retention_days: int
@@ -63,14 +67,14 @@ def agent_config(group_names: Mapping[str, str], namespace: str) -> str:
 
 
 class NodeLogs(pulumi.ComponentResource):
-    groups: dict[str, aws.cloudwatch.LogGroup]  # "boot", "carbon", "access"
+    groups: dict[str, aws.cloudwatch.LogGroup]  # "boot", "carbon", "access", "gc"
     group_names: dict[str, str]
     agent_parameter: aws.ssm.Parameter
 
     def __init__(self, name: str, args: NodeLogsArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("wso2:cluster:NodeLogs", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        suffixes = {"boot": "boot", "carbon": "carbon", "access": "http-access"}
+        suffixes = {"boot": "boot", "carbon": "carbon", "access": "http-access", "gc": "gc"}
         self.group_names = {key: f"{args.prefix}/{suffix}" for key, suffix in suffixes.items()}
         self.groups = {
             key: aws.cloudwatch.LogGroup(

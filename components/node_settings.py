@@ -100,6 +100,7 @@ def build_node_settings(
         deployment_sync=deployment_sync,
         secrets=dict(facts.secrets),
         log_agent_parameter=facts.log_agent_parameter,
+        heap_mb=config.heap_mb(role),
     )
 
 

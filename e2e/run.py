@@ -91,7 +91,7 @@ def deploy_and_verify(stack: auto.Stack, verify: bool, work_dir: Path) -> int:
 
 def remove(stack: auto.Stack) -> bool:
     try:
-        stack.destroy(on_output=print)
+        stack.destroy(on_output=print, run_program=True)  # the nodes drain in the program's delete hooks
         stack.workspace.remove_stack(stack.name)
     except auto.errors.CommandError as error:
         print(f"e2e: destroying {stack.name} failed, destroy it by hand: {_last_line(error)}", file=sys.stderr)

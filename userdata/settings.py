@@ -108,3 +108,4 @@ class NodeSettings:
     secrets: Mapping[str, SecretRef] = field(default_factory=dict)
     # SSM parameter holding the CloudWatch agent's configuration (kept out of the user data).
     log_agent_parameter: Optional[str] = None
+    heap_mb: int = 1024  # the JVM heap (userdata/jvm.py); the stack sizes it to the instance

@@ -261,6 +261,8 @@ class DoubleProvider(provider_pb2_grpc.ResourceProviderServicer):
             if type_ == "aws:ec2/networkInterface:NetworkInterface":  # an ENI keeps its address
                 compute_inputs["privateIp"] = plain(olds.get("privateIp"))
             _, outputs = self._compute(type_, record["name"], compute_inputs, record["salt"])
+            # an update keeps the resource's identity (its ARN may be moto's, made at create)
+            outputs.update({k: record["outputs"][k] for k in ("arn", "arnSuffix") if k in record["outputs"]})
             outputs["id"] = request.id
             record.update(inputs=news, outputs=outputs)
             self.cloud.save()

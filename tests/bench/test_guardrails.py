@@ -6,7 +6,7 @@ import pytest
 
 from bench.critical_path import create_seconds, longest_chains
 from bench.scale import INSTANCE, added_resources, changed_resources, user_data_by_node
-from bench.serving import replace_every_node, time_to_serving
+from bench.serving import drains, replace_every_node, requests_dropped, time_to_serving
 from offline.program import run_stack
 
 RDS = "aws:rds/instance:Instance"
@@ -59,6 +59,8 @@ def test_health_gates_cost_a_first_deploy_at_most_ten_percent(stack, workers):
     gated, free = time_to_serving(inventory), time_to_serving(inventory, with_gates=False)
     assert gated.last_node_running > free.last_node_running  # (the gates do serialise the launches)
     assert gated.seconds <= 1.10 * free.seconds
+    # and the cluster serves at most 3 minutes after the database is ready
+    assert gated.seconds <= gated.database_ready + 180
 
 
 @pytest.mark.parametrize("stack,workers", [("dev", None), ("prod", None), ("dev", 50)])
@@ -67,3 +69,6 @@ def test_a_change_that_replaces_every_node_keeps_the_service_up(stack, workers):
     rolling, at_once = replace_every_node(inventory)
     assert at_once.service_unavailable > 0  # (what it was before the gates)
     assert rolling.service_unavailable == 0 and rolling.batches >= 3
+    # every worker drained, so no request dropped
+    assert drains(inventory) and requests_dropped(inventory, drained=True) == 0
+    assert requests_dropped(inventory, drained=False) > 0

@@ -53,6 +53,16 @@ EVERYDAY = [
     ({"logRetentionDays": "31"},
      [line("logRetentionDays", "31", "must be one of CloudWatch Logs' retention periods: 1, 3, 5, 7, 14, 30, 60, 90, "
                                      "120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653")]),
+    ({"workerHeapMb": "3072"},
+     [line("workerHeapMb", "3072", "must be at most 2816 on t3.medium (4096 MiB): the OS, the agents and the JVM's "
+                                   "non-heap memory need the rest")]),
+    ({"workerHeapMb": "2816"}, []),
+    ({"managerHeapMb": "256"}, [line("managerHeapMb", "256", "must be an integer from 512 to 31744")]),
+    ({"workerInstanceType": "g3.4xlarge"},
+     [line("workerHeapMb", None, "required: the memory of g3.4xlarge is not in this release's table")]),
+    ({"workerInstanceType": "g3.4xlarge", "workerHeapMb": "65536"},
+     [line("workerHeapMb", "65536", "must be an integer from 512 to 31744")]),
+    ({"workerInstanceType": "g3.4xlarge", "workerHeapMb": "8192"}, []),
     ({"deploymentSynchronizer": "svn", **{k: v for k, v in SVN.items() if k != "svnKitSha256"}},
      [line("svnKitSha256", None, "required when deploymentSynchronizer is svn (nodes refuse a jar they cannot check)")]),
 ]

@@ -73,3 +73,22 @@ def test_readme_configuration_table_matches_the_schema():
         expected_default = f"`{yaml.safe_dump(declared['default'], default_flow_style=True).strip().removesuffix('...').strip()}`" if "default" in declared else "—"
         assert default_cell == expected_default, key
         assert meaning == declared["description"], key
+
+
+def test_the_instance_memory_table_is_ec2s_data_as_moto_ships_it():
+    """components/data/ec2_memory_mib.json: DescribeInstanceTypes' MemoryInfo for every type
+    botocore lists and moto describes (regenerate it from moto when botocore adds types)."""
+    import gzip
+    import json
+    from pathlib import Path
+
+    import moto
+
+    from components import aws_facts
+
+    described = json.loads(gzip.decompress(
+        (Path(moto.__file__).parent / "ec2/resources/instance_types.json.gz").read_bytes()))
+    table = json.loads((Path(aws_facts.__file__).parent / "data/ec2_memory_mib.json").read_text())["memoryMiB"]
+    assert set(table) <= aws_facts.ec2_instance_types()
+    assert {t: described[t]["MemoryInfo"]["SizeInMiB"] for t in table} == table
+    assert len(table) > 1000 and aws_facts.instance_memory_mib("t3.large") == 8192

@@ -40,3 +40,16 @@ def assert_rolled(events: list[Event], workers: int, max_unavailable: int, chang
         assert later_starts and min(later_starts) > max(gates_done), (earlier, later, events)
     assert {e[1] for e in events if e[3] == "instance"} >= {changed_op}
     assert {e[2] for e in events if e[3] == "instance"} == set(order)
+
+
+def assert_drained_before_stopped(log: Sequence[dict[str, Any]], old_instances: dict[str, str]) -> None:
+    """Each replaced node (`old_instances`: node -> its old instance id) was reported drained from
+    its target groups (the attachments' after-delete hook) before its old instance's delete began."""
+    for node, instance_id in old_instances.items():
+        drained = [i for i, event in enumerate(log) if f"drained {instance_id} from target group"
+                   in event.get("diagnosticEvent", {}).get("message", "")]
+        deleted = [i for i, event in enumerate(log) if "resourcePreEvent" in event
+                   and event["resourcePreEvent"]["metadata"]["op"] in ("delete-replaced", "delete")
+                   and _node(event["resourcePreEvent"]["metadata"]["urn"]) == node
+                   and event["resourcePreEvent"]["metadata"]["urn"].endswith("-instance")]
+        assert drained and deleted and max(drained) < min(deleted), (node, drained, deleted)

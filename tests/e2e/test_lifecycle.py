@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -40,15 +41,24 @@ def test_stack_previews_deploys_stays_unchanged_and_destroys(workspace: Workspac
     second = workspace.up(stack, "--expect-no-changes", check=False)
     assert second.code == 0, second.output[-3000:]
 
+    # the attachments' drain hook lives in the program: the CLI will not destroy without it
+    hookless = workspace.pulumi("destroy", "--stack", stack, "--yes", check=False)
+    assert hookless.code != 0 and "You must run with the `--run-program` flag" in hookless.output
+    assert workspace.cloud("aws")  # nothing was deleted
+
     if stack == "prod":  # protected (Pulumi's protect and deletion protection), as documented
-        refused = workspace.pulumi("destroy", "--stack", stack, "--yes", check=False)
+        refused = workspace.pulumi("destroy", "--stack", stack, "--yes", "--run-program", check=False)
         assert refused.code != 0 and "protected" in refused.output
         assert workspace.cloud("aws")  # nothing was deleted
         workspace.set_config(stack, "dbDeletionProtection", False)
         workspace.set_config(stack, "loadBalancerDeletionProtection", False)
         workspace.up(stack)
 
-    workspace.pulumi("destroy", "--stack", stack, "--yes")
+    destroyed = workspace.pulumi("destroy", "--stack", stack, "--yes", "--run-program")
+    # every registration drained (moto answers a deregistered target `unused` at once)
+    drained = set(re.findall(r"drained (i-[0-9a-f]+) from target group (\S+)", destroyed.output))
+    assert {instance for instance, _ in drained} == {outputs["managerInstanceId"], *outputs["workerInstanceIds"]}
+    assert len(drained) == len(outputs["workerInstanceIds"]) * (2 if stack == "dev" else 1) + 1, drained
     assert {package: workspace.cloud(package) for package in PACKAGES} == {package: {} for package in PACKAGES}
 
 

@@ -9,7 +9,7 @@ import boto3
 import pytest
 
 from e2e.harness import Workspace, events
-from tests.e2e.rollout import assert_rolled, rollout
+from tests.e2e.rollout import assert_drained_before_stopped, assert_rolled, rollout
 
 pytestmark = pytest.mark.engine
 
@@ -21,10 +21,16 @@ def _ids_by_name(workspace: Workspace) -> dict[str, str]:
     return {r["urn"].rsplit("::", 1)[1]: r.get("id") for r in workspace.state("dev")}
 
 
-def _rolling_stack(workspace: Workspace) -> None:
+def _old_instances(workspace: Workspace) -> dict[str, str]:
+    """node -> its instance id now."""
+    return {name.removeprefix("dev-").removesuffix("-instance"): rid for name, rid in _ids_by_name(workspace).items()
+            if name.endswith("-instance")}
+
+
+def _rolling_stack(workspace: Workspace, **config) -> None:
     workspace.new_stack("dev")
     for key, value in (("workerCount", WORKERS), ("maxUnavailableWorkers", MAX_UNAVAILABLE),
-                       ("nodeHealthTimeoutMinutes", 5)):
+                       ("nodeHealthTimeoutMinutes", 5), *config.items()):
         workspace.set_config("dev", key, value)
     workspace.up("dev")
 
@@ -32,26 +38,31 @@ def _rolling_stack(workspace: Workspace) -> None:
 def test_a_change_that_replaces_every_node_rolls_in_gated_batches(workspace: Workspace, tmp_path):
     _rolling_stack(workspace)
     before = {r["urn"]: r.get("id") for r in workspace.state("dev")}
+    old_instances = _old_instances(workspace)
     workspace.set_config("dev", "amiId", NEW_AMI)
 
     log = tmp_path / "events.jsonl"
     workspace.up("dev", event_log=log)
 
     assert_rolled(rollout(events(log)), WORKERS, MAX_UNAVAILABLE, "replace")
+    assert_drained_before_stopped(events(log), old_instances)
     after = {r["urn"]: r.get("id") for r in workspace.state("dev")}
     enis = [u for u in after if u.endswith("-eni") and "NetworkInterface" in u]
     assert enis and all(before[u] == after[u] for u in enis)  # the ENIs and their IPs stay
 
 
-def test_an_instance_type_change_rolls_in_the_same_order(workspace: Workspace, tmp_path):
-    _rolling_stack(workspace)
-    workspace.set_config("dev", "managerInstanceType", "t3.large")
-    workspace.set_config("dev", "workerInstanceType", "t3.large")
+def test_an_instance_type_change_replaces_the_nodes_in_the_same_order_each_drained(workspace: Workspace, tmp_path):
+    # the heap pinned, so only the type changes: still a replacement (replaceOnChanges)
+    _rolling_stack(workspace, managerHeapMb=2048, workerHeapMb=2048)
+    old_instances = _old_instances(workspace)
+    for key in ("managerInstanceType", "workerInstanceType"):
+        workspace.set_config("dev", key, "t3.large")
 
     log = tmp_path / "events.jsonl"
     workspace.up("dev", event_log=log)
 
-    assert_rolled(rollout(events(log)), WORKERS, MAX_UNAVAILABLE, "update")
+    assert_rolled(rollout(events(log)), WORKERS, MAX_UNAVAILABLE, "replace")
+    assert_drained_before_stopped(events(log), old_instances)
 
 
 def test_a_node_that_never_gets_healthy_stops_up_with_one_line_and_a_rerun_resumes(workspace: Workspace, tmp_path,

@@ -256,8 +256,10 @@ def test_target_groups_health_checks_and_stickiness(stack_name):
         i = found[key].inputs
         assert (i["protocol"], i["port"], i["targetType"], i["deregistrationDelay"]) == (protocol, port, "instance", 30)
         assert i["vpcId"] == inventory.outputs["vpcId"]
-        check = i["healthCheck"]
-        assert (check["protocol"], check["path"], check["matcher"]) == (protocol, path, "200-399")
+        # healthy 10 s after a node answers (2 checks 5 s apart), out after 3 failures in a row
+        assert i["healthCheck"] == {"enabled": True, "protocol": protocol, "port": "traffic-port", "path": path,
+                                    "matcher": "200-399", "interval": 5, "timeout": 4, "healthyThreshold": 2,
+                                    "unhealthyThreshold": 3}
     assert found["managerHttps"].inputs["stickiness"] == {"type": "lb_cookie", "enabled": True, "cookieDuration": 3600}
     assert "stickiness" not in found["workersHttps"].inputs  # off unless workerStickinessSeconds is set
 

@@ -131,3 +131,21 @@ def test_nodes_boot_only_once_the_values_they_pin_are_stored():
         "dev-db-password", "dev-db-app-password", "dev-admin-password", "dev-discovery-access-key",
         "dev-discovery-secret-key"}
     assert json.dumps(inventory.outputs).count("arn:aws:secretsmanager") == 3  # ARNs only, never values
+
+
+# --- the JVM heap follows the instance ----------------------------------------------------------
+
+def test_each_node_gets_the_heap_its_instance_type_leaves_and_a_type_change_rolls_it():
+    # t3.medium 4 GiB, t3.large 8 GiB, m7i.2xlarge 32 GiB (moto's DescribeInstanceTypes data):
+    # memory - max(512 MiB, 5%) for the OS and agents - 768 MiB non-heap, in whole 256 MiB
+    small = stack("dev")  # t3.medium nodes
+    mixed = stack("dev", managerInstanceType="m7i.2xlarge", workerInstanceType="t3.large")
+    pinned = stack("dev", managerInstanceType="m7i.2xlarge", managerHeapMb="4096")
+    assert {name: node_json(i)["heapMb"] for name, i in nodes(small).items()} == {
+        "manager": 2816, "worker-1": 2816, "worker-2": 2816}
+    assert {name: node_json(i)["heapMb"] for name, i in nodes(mixed).items()} == {
+        "manager": 30208, "worker-1": 6912, "worker-2": 6912}
+    assert node_json(nodes(pinned)["manager"])["heapMb"] == 4096
+    # a new heap is new user data: the node is replaced (rolling), not restarted on the old heap
+    for name in ("manager", "worker-1"):
+        assert nodes(small)[name].inputs["userDataBase64"] != nodes(mixed)[name].inputs["userDataBase64"]

@@ -32,8 +32,8 @@ def expected_counts(stack_name: str, workers: int) -> Counter:
         # flow logs (EC2.6): log group, delivery role with its inline policy, the flow log
         VPC: 1, SUBNET: 2 * azs, IGW: 1, NAT: nats, EIP: nats, DEFAULT_SG: 1,
         ROUTE_TABLE: 1 + azs, ROUTE: 1 + azs, RTA: 2 * azs, FLOW_LOG: 1,
-        # log groups: flow logs, the nodes' boot/carbon/access logs, RDS's error and slow-query logs
-        LOG_GROUP: 1 + 3 + 2, SSM_PARAMETER: 1,  # the CloudWatch agent's configuration
+        # log groups: flow logs, the nodes' boot/carbon/access/gc logs, RDS's error and slow-query logs
+        LOG_GROUP: 1 + 4 + 2, SSM_PARAMETER: 1,  # the CloudWatch agent's configuration
         # security groups (plus EFS's in prod); 80+443 from each client/console CIDR (prod: the
         # office range for the console too), product ports (HTTP only when forwarded) + cluster
         # port in; ALB out to the product ports, nodes 443 + 3306 + cluster (+ NFS) out; database in

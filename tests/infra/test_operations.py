@@ -23,7 +23,7 @@ def test_every_log_group_has_a_retention(stack_name, days):
     assert None not in retention.values()
     prefix = f"/wso2/wso2-cluster/{stack_name}"
     ours = {name: d for name, d in retention.items() if name.startswith((prefix, "/aws/rds/"))}
-    assert sorted(ours) == sorted([f"{prefix}/boot", f"{prefix}/carbon", f"{prefix}/http-access",
+    assert sorted(ours) == sorted([f"{prefix}/boot", f"{prefix}/carbon", f"{prefix}/http-access", f"{prefix}/gc",
                                    *(f"/aws/rds/instance/{inventory.of_type(RDS)[0].inputs['identifier']}/{log}"
                                      for log in ("error", "slowquery"))])
     assert set(ours.values()) == {days}
@@ -34,7 +34,7 @@ def test_the_log_retention_is_a_config_key():
     assert {g.inputs["retentionInDays"] for g in stack("dev", logRetentionDays=14).of_type(LOG_GROUP)} == {14, 365}
 
 
-def test_the_agent_configuration_lives_in_ssm_and_ships_three_logs_per_node():
+def test_the_agent_configuration_lives_in_ssm_and_ships_four_logs_per_node():
     inventory = stack("dev")
     (parameter,) = inventory.of_type(SSM_PARAMETER)
     assert (parameter.inputs["name"], parameter.inputs["type"]) == ("/wso2/wso2-cluster/dev/cloudwatch-agent", "String")
@@ -46,6 +46,8 @@ def test_the_agent_configuration_lives_in_ssm_and_ships_three_logs_per_node():
          "log_stream_name": "{instance_id}", "multi_line_start_pattern": CARBON_EVENT_START},
         {"file_path": "/opt/wso2as/repository/logs/http_access_*.log",
          "log_group_name": "/wso2/wso2-cluster/dev/http-access", "log_stream_name": "{instance_id}"},
+        {"file_path": "/opt/wso2as/repository/logs/gc.log*", "log_group_name": "/wso2/wso2-cluster/dev/gc",
+         "log_stream_name": "{instance_id}", "multi_line_start_pattern": r"^\d{4}-\d{2}-\d{2}T"},
     ]
     metrics = agent["metrics"]
     assert (metrics["namespace"], metrics["aggregation_dimensions"]) == (NAMESPACE.format("dev"), [["InstanceId"]])

@@ -67,7 +67,7 @@ def test_outputs_are_the_contract_with_the_right_values(stack_name, workers):
     # operations: the log groups, the alarm topic, the dashboard
     assert out["logGroupNames"] == {
         "boot": f"/wso2/wso2-cluster/{stack_name}/boot", "carbon": f"/wso2/wso2-cluster/{stack_name}/carbon",
-        "access": f"/wso2/wso2-cluster/{stack_name}/http-access",
+        "access": f"/wso2/wso2-cluster/{stack_name}/http-access", "gc": f"/wso2/wso2-cluster/{stack_name}/gc",
         "rdsError": f"/aws/rds/instance/{rds.outputs['identifier']}/error",
         "rdsSlowquery": f"/aws/rds/instance/{rds.outputs['identifier']}/slowquery",
     }

@@ -102,11 +102,15 @@ def changed_inputs(before: Inventory, after: Inventory, kind: str) -> dict[str, 
             for r in after.of_type(kind) if r.urn in old}
 
 
-def test_an_instance_type_change_restarts_the_workers_in_order_and_each_waits():
-    before, after = stack("prod"), stack("prod", workerInstanceType="m7i.2xlarge")
+def test_an_instance_type_change_replaces_the_workers_in_order_each_drained_and_gated():
+    # with the heap pinned, only the type changes: a replacement still (replaceOnChanges), not a
+    # stop and start in place, which would cut off the requests in flight
+    before = stack("prod", workerHeapMb=4096)
+    after = stack("prod", workerHeapMb=4096, workerInstanceType="m7i.2xlarge")
     instances = changed_inputs(before, after, INSTANCE)
     assert {name: keys for name, keys in instances.items() if keys} == {
-        f"prod-worker-{i}-instance": {"instanceType"} for i in range(1, 5)}  # in place, as a stop and start
+        f"prod-worker-{i}-instance": {"instanceType"} for i in range(1, 5)}
+    assert all(i.options["replaceOnChanges"] == ["instanceType"] for i in after.of_type(INSTANCE))
     gate_changes = {name for name, keys in changed_inputs(before, after, HEALTH_GATE).items() if keys}
     assert gate_changes == {f"prod-worker-{i}-health-gate" for i in range(1, 5)}  # each restarted node waits
     assert launch_waves(after) == [["manager"], ["worker-1"], ["worker-2"], ["worker-3"], ["worker-4"]]
@@ -140,3 +144,17 @@ def test_a_change_every_node_sees_replaces_every_node_behind_the_gates(key, valu
         f"dev-{node}-instance" for node in ("manager", "worker-1", "worker-2", "worker-3")}
     assert all(i.inputs["userDataReplaceOnChange"] for i in after.of_type(INSTANCE))
     assert launch_waves(after) == [["manager"], ["worker-1"], ["worker-2"], ["worker-3"]]
+
+
+@pytest.mark.parametrize("stack_name", ["dev", "prod"])
+def test_every_registration_drains_before_its_instance_is_deleted(stack_name):
+    """Each attachment runs the stack's one drain hook after its delete (deregistration), and
+    depends on its instance, so the engine deletes the instance only after the node drained."""
+    inventory = stack(stack_name)
+    attachments = inventory.of_type(TG_ATTACHMENT)
+    instance_urns = {i.id: i.urn for i in inventory.of_type(INSTANCE)}
+    assert attachments
+    for attachment in attachments:
+        assert attachment.options["hooks"] == {"after_delete": [f"{stack_name}-drain"]}
+        assert instance_urns[attachment.inputs["targetId"]] in attachment.dependencies
+    assert {g.inputs["deregistrationDelay"] for g in inventory.of_type(TARGET_GROUP)} == {30}

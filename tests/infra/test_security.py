@@ -189,7 +189,7 @@ def test_node_roles_may_do_exactly_what_their_nodes_need(role):
         readable = sorted(readable + [secrets["db-password"]])
     node_logs = sorted(g.outputs["arn"] for g in inventory.of_type(LOG_GROUP) if g.name.startswith("dev-")
                        and g.outputs["name"].startswith("/wso2/wso2-cluster/dev/"))
-    assert len(node_logs) == 3
+    assert len(node_logs) == 4  # boot, carbon, access, gc
     (agent_parameter,) = inventory.of_type(SSM_PARAMETER)
     for sid in ("ReadNodeSecrets", "WriteNodeLogs"):  # order is no permission
         statements[sid]["Resource"] = sorted(statements[sid]["Resource"])

@@ -104,12 +104,13 @@ def test_preview_prints_each_warning_and_each_nodes_operations(tmp_path):
     start = lines.index("Operations per node (log groups the node ships to; alarms on it):")
     for name, instance_id in zip(["dev-manager", "dev-worker-1", "dev-worker-2"],
                                  [outputs["managerInstanceId"], *outputs["workerInstanceIds"]]):
-        block = lines[lines.index(f"  {name}", start) + 1:][:7]
+        block = lines[lines.index(f"  {name}", start) + 1:][:8]
         logs = [line for line in block if line.startswith("    log ")]
         alarms = sorted(line.split(":")[0].split()[-1] for line in block if line.startswith("    alarm "))
         assert logs == [f"    log    /wso2/wso2-cluster/dev/{group} (stream {instance_id}) <- {path}" for group, path in (
             ("boot", "/var/log/wso2-cluster/boot.log"), ("carbon", "/opt/wso2as/repository/logs/wso2carbon.log"),
-            ("http-access", "/opt/wso2as/repository/logs/http_access_*.log"))]
+            ("http-access", "/opt/wso2as/repository/logs/http_access_*.log"),
+            ("gc", "/opt/wso2as/repository/logs/gc.log*"))]
         assert alarms == ["StatusCheckFailed_Instance", "StatusCheckFailed_System", "disk_used_percent",
                           "mem_used_percent"]
         assert any(line.endswith("-> recover") for line in block) and any(line.endswith("-> reboot") for line in block)

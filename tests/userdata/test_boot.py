@@ -304,6 +304,7 @@ class Node:
         context = {"base": str(self.base), "product_home": str(self.product), "state_dir": str(self.state_dir),
                    "log_dir": str(self.log_dir), "unit_dir": str(self.unit_dir), "shared_mount": str(self.shared)}
         real_context = render_mod.template_context()
+        context["java_options"] = real_context["java_options"]  # not a path the sandbox moves
         files = render_user_data(settings).files
         boot = render_mod._minify(render_mod._ENV.get_template("boot.sh.j2").render(**context))
         # the very script the node gets, but for the paths
@@ -461,7 +462,12 @@ def test_manager_first_boot_sets_up_the_databases_and_starts_the_product(tmp_pat
     assert "<MgtHostName>mgt.as.example.com</MgtHostName>" in carbon
     user_mgt = (home / "repository/conf/user-mgt.xml").read_text()
     assert f"<UserName>{ADMIN_USER}</UserName>" in user_mgt and "<Password>Adm1n&amp;&lt;'pw'&gt;</Password>" in user_mgt
-    assert (node.base / "wso2as.env").read_text() == f"JAVA_HOME={node.stubs}/jdk\nWSO2_OPTS=-Dhazelcast.logging.type=log4j\n"
+    # systemd's EnvironmentFile syntax: JAVA_OPTS quoted, so wso2server.sh gets every option
+    assert (node.base / "wso2as.env").read_text() == (
+        f"JAVA_HOME={node.stubs}/jdk\nWSO2_OPTS=-Dhazelcast.logging.type=log4j\n"
+        'JAVA_OPTS="-Xms1024m -Xmx1024m -XX:MaxMetaspaceSize=512m -Xloggc:/opt/wso2as/repository/logs/gc.log '
+        '-XX:+PrintGCDetails -XX:+PrintGCDateStamps -XX:+UseGCLogFileRotation -XX:NumberOfGCLogFiles=5 '
+        '-XX:GCLogFileSize=10M"\n')
     assert (node.unit_dir / "wso2as.service").read_bytes() == (node.base / "wso2as.service").read_bytes()
     assert node.calls("systemctl") == [["daemon-reload"], ["is-active", "-q", "wso2as"], ["start", "wso2as"]]
     assert node.calls("dnf") == [["install", "-y", "-q", "java-1.8.0-amazon-corretto-devel", "mariadb105", "unzip",
@@ -585,7 +591,7 @@ def test_the_application_password_may_change_and_the_old_one_keeps_working(tmp_p
 
 
 def test_worker_waits_for_both_schemas_and_the_admin_then_starts_as_worker(tmp_path, products):
-    node = boot_node(tmp_path, products, "worker")
+    node = boot_node(tmp_path, products, "worker", heap_mb=6912)
     # the manager's work as the worker finds it: the application user exists, nothing else yet;
     # then (as time passes: the sleep stub counts) one schema, both, and the admin account
     made = {"tables": list(SCHEMA_TABLES), "indexes": ["REG_PATH_IND_BY_PATH"], "charset": "latin1"}
@@ -610,7 +616,11 @@ def test_worker_waits_for_both_schemas_and_the_admin_then_starts_as_worker(tmp_p
         "done: HTTPS port 9443 answers",
     ]
     assert (tmp_path / "sleeps").read_text().strip() == "4"
-    assert (node.base / "wso2as.env").read_text() == f"JAVA_HOME={node.stubs}/jdk\nWSO2_OPTS=-Dhazelcast.logging.type=log4j -DworkerNode=true\n"
+    assert (node.base / "wso2as.env").read_text() == (
+        f"JAVA_HOME={node.stubs}/jdk\nWSO2_OPTS=-Dhazelcast.logging.type=log4j -DworkerNode=true\n"
+        'JAVA_OPTS="-Xms6912m -Xmx6912m -XX:MaxMetaspaceSize=512m -Xloggc:/opt/wso2as/repository/logs/gc.log '
+        '-XX:+PrintGCDetails -XX:+PrintGCDateStamps -XX:+UseGCLogFileRotation -XX:NumberOfGCLogFiles=5 '
+        '-XX:GCLogFileSize=10M"\n')
     db = node.mysql()
     # a worker never creates anything, and connects as the application user only
     assert {c["user"] for c in db["calls"]} == {APP_USER} and db["scripts"] == []

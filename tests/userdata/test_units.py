@@ -124,7 +124,7 @@ def test_the_product_unit_is_started_by_the_boot_only():
         "Service": {
             "User": "wso2",
             "Group": "wso2",
-            "EnvironmentFile": "/opt/wso2-cluster/wso2as.env",  # JAVA_HOME, WSO2_OPTS (-DworkerNode=true)
+            "EnvironmentFile": "/opt/wso2-cluster/wso2as.env",  # JAVA_HOME, WSO2_OPTS (-DworkerNode=true), JAVA_OPTS
             "ExecStart": "/opt/wso2as/bin/wso2server.sh $WSO2_OPTS",
             "SuccessExitStatus": "143",
             "Restart": "on-failure",
