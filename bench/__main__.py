@@ -9,8 +9,9 @@ Prints a Markdown report for the dev and prod stacks:
   5. determinism of the rendered user data;
   6. the modelled time from a first `pulumi up` to a serving cluster, with and without the
      health gates, for the stack and for 50 workers;
-  7. a change that replaces every node, modelled: per batch and in all; the service unavailability rolling (as the program
-     does) and all at once; the requests dropped, with the drain and without;
+  7. a change that replaces every node, modelled: per batch and in all; the service
+     unavailability rolling (as the program does) and all at once; the requests dropped, with
+     the drain and without;
 and, once, the JVM heap the nodes get on common instance types.
 """
 

@@ -5,8 +5,8 @@ The provider's TargetGroupAttachment delete calls DeregisterTargets and returns 
 (terraform-provider-aws, internal/service/elbv2/target_group_attachment.go,
 `resourceAttachmentDelete`). ELB then keeps the target `draining` for the group's deregistration
 delay, sending it no new request while those in flight finish; but the engine would go on to
-terminate the instance at once. So every attachment has an after-delete hook, `wait_drained`, that
-returns once ELB no longer lists the target (or reports it `unused`). An instance is deleted only
+terminate the instance at once. So every attachment has an after-delete hook, `wait_after_delete`,
+that returns once ELB no longer lists the target (or reports it `unused`). An instance is deleted only
 after its attachments (they depend on it), so on a replacement, a scale-in or a destroy, the node
 stops after it has drained.
 
@@ -35,6 +35,7 @@ from components.config import MAX_WORKERS, read_pulumi_config as read_stack_conf
 DEREGISTRATION_DELAY_SECONDS = 30  # every target group's; long enough for a WSO2 request
 # Beyond the delay, for ELB to report the target gone; after it the node stops anyway.
 DRAIN_MARGIN_SECONDS = 60
+DRAIN_TIMEOUT_SECONDS = DEREGISTRATION_DELAY_SECONDS + DRAIN_MARGIN_SECONDS
 POLL_SECONDS = 5
 # A batch's gates and its nodes' drains (at most 3 target groups a node) at once.
 HOOK_THREADS = ThreadPoolExecutor(max_workers=4 * (MAX_WORKERS + 1), thread_name_prefix="wso2-hook")
@@ -56,7 +57,7 @@ def wait_drained(
     elbv2: Any,
     target_group_arn: str,
     target: dict,
-    timeout_seconds: float = DEREGISTRATION_DELAY_SECONDS + DRAIN_MARGIN_SECONDS,
+    timeout_seconds: float = DRAIN_TIMEOUT_SECONDS,
     poll_seconds: float = POLL_SECONDS,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
@@ -90,7 +91,7 @@ async def wait_after_delete(args: pulumi.ResourceHookArgs) -> None:
         pulumi.log.info(f"drained {target['Id']} from target group {group}")
     else:
         pulumi.log.warn(f"{target['Id']} still draining from target group {group} after "
-                        f"{DEREGISTRATION_DELAY_SECONDS + DRAIN_MARGIN_SECONDS} seconds; stopping it anyway")
+                        f"{DRAIN_TIMEOUT_SECONDS} seconds; stopping it anyway")
 
 
 def drain_hook(name: str) -> pulumi.ResourceHook:

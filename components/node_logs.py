@@ -3,8 +3,8 @@ agent's configuration, in an SSM parameter the nodes read at boot (not in the us
 size is limited).
 
 Each node ships four logs, one log stream per node named by its instance id: the boot log, the
-product's wso2carbon.log (one event per log4j event), its HTTP access log and the JVM's GC log. Metrics (memory
-and root disk used) go to the stack's namespace with the InstanceId dimension.
+product's wso2carbon.log (one event per log4j event), its HTTP access log and the JVM's GC log.
+Metrics (memory and root disk used) go to the stack's namespace with the InstanceId dimension.
 """
 
 from __future__ import annotations

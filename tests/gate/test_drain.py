@@ -15,7 +15,7 @@ from botocore.stub import Stubber
 from moto import mock_aws
 
 from components import drain
-from tests.aws_support import FakeClock, isolate_aws_environment
+from tests.aws_support import FakeClock
 
 REGION = "eu-west-1"
 ARN = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/wso2-dev-ws-9443/6d0ecf831eec9f09"
@@ -23,18 +23,6 @@ TARGET = {"Id": "i-0111111111111111a", "Port": 9443}
 DRAINING = {"State": "draining", "Reason": "Target.DeregistrationInProgress",
             "Description": "Target deregistration is in progress"}
 UNUSED = {"State": "unused", "Reason": "Target.NotRegistered", "Description": "Target is not registered"}
-
-
-@pytest.fixture(autouse=True)
-def aws_env(monkeypatch, tmp_path):
-    isolate_aws_environment(monkeypatch, tmp_path, REGION)
-
-
-@pytest.fixture
-def stubbed():
-    client = boto3.client("elbv2", region_name=REGION)
-    with Stubber(client) as stubber:
-        yield client, stubber
 
 
 def expect(stubber: Stubber, *health: dict) -> None:

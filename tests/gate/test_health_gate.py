@@ -18,7 +18,7 @@ from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime import rpc
 
 from components import health_gate
-from tests.aws_support import FakeClock, isolate_aws_environment
+from tests.aws_support import FakeClock
 from components.health_gate import (
     GateFailed,
     GateTarget,
@@ -49,19 +49,6 @@ UNHEALTHY_404 = {
     "Reason": "Target.ResponseCodeMismatch",
     "Description": "Health checks failed with these codes: [404]",
 }
-
-
-@pytest.fixture(autouse=True)
-def aws_env(monkeypatch, tmp_path):
-    isolate_aws_environment(monkeypatch, tmp_path, REGION)
-
-
-@pytest.fixture
-def stubbed():
-    """A real elbv2 client with botocore's Stubber: unexpected or extra calls raise."""
-    client = boto3.client("elbv2", region_name=REGION)
-    with Stubber(client) as stubber:
-        yield client, stubber
 
 
 def expect_health(stubber: Stubber, targets: list[GateTarget], *health: dict) -> None:
