@@ -4,7 +4,7 @@ VENV   := venv
 STACK  ?= dev
 ARGS   ?=
 
-.PHONY: preview test engine verify e2e bench clean
+.PHONY: preview test test-engine lint engine verify e2e bench clean
 
 PIP := $(VENV)/bin/pip install --quiet --disable-pip-version-check -c constraints.txt
 
@@ -20,8 +20,19 @@ $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt  # and the tests
 preview: $(VENV)/.installed  ## offline preview of a stack (make preview STACK=prod)
 	$(VENV)/bin/python -m offline.preview --stack $(STACK) $(ARGS)
 
-test: $(VENV)/.installed-dev  ## the whole test suite (tests/e2e need `make engine`, else they skip)
-	$(VENV)/bin/python -m pytest -q
+test: $(VENV)/.installed-dev  ## the unit tests, on every core (no Pulumi CLI, no JDK)
+	$(VENV)/bin/python -m pytest -q -n auto -m "not engine and not hazelcast"
+
+# The real Pulumi CLI on the cloud double (tests/e2e), four at once: they mostly wait on the CLI.
+# Then real Hazelcast 3.5 members (needs a JDK), alone: they share 127.0.0.x addresses and time
+# their members' start, which a loaded machine slows.
+test-engine: $(VENV)/.installed-dev engine  ## the real-engine tests, then the real-Hazelcast ones
+	$(VENV)/bin/python -m pytest -q -n 4 -m engine
+	$(VENV)/bin/python -m pytest -q -m hazelcast
+
+lint: $(VENV)/.installed-dev  ## ruff: lint and format check (ruff.toml)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 engine:  ## build the Pulumi CLI from its Go module into build/engine/bin (for tests/e2e)
 	engine/build

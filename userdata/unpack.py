@@ -51,7 +51,8 @@ def written_files(cloud_config: str) -> dict[str, WrittenFile]:
     """The write_files of a #cloud-config document, decoded."""
     if not cloud_config.startswith("#cloud-config"):
         raise ValueError("user data is not a #cloud-config document")
-    document = yaml.safe_load(cloud_config) or {}
+    # libyaml's parser (PyYAML's wheels carry it): the same YAML 1.1 safe types, ~10x faster than the pure one
+    document = yaml.load(cloud_config, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
     return {
         entry["path"]: WrittenFile(
             path=entry["path"],

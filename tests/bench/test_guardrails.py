@@ -8,6 +8,7 @@ from bench.critical_path import create_seconds, longest_chains
 from bench.scale import INSTANCE, added_resources, changed_resources, user_data_by_node
 from bench.serving import drains, replace_every_node, requests_dropped, time_to_serving
 from offline.program import run_stack
+from tests.runs import stack
 
 RDS = "aws:rds/instance:Instance"
 ALB = "aws:lb/loadBalancer:LoadBalancer"
@@ -16,9 +17,9 @@ ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 DASHBOARD = "aws:cloudwatch/dashboard:Dashboard"
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod"])
-def test_no_node_waits_on_the_database_or_the_load_balancer(stack):
-    inventory = run_stack(stack)
+@pytest.mark.parametrize("stack_name", ["dev", "prod"])
+def test_no_node_waits_on_the_database_or_the_load_balancer(stack_name):
+    inventory = stack(stack_name)
     chains = longest_chains(inventory)
     slow = {r.urn for r in inventory.resources if r.type in (RDS, ALB)}
     assert len(slow) == 2
@@ -31,10 +32,10 @@ def test_no_node_waits_on_the_database_or_the_load_balancer(stack):
         assert chain.seconds < create_seconds(inventory.of_type(RDS)[0])
 
 
-@pytest.mark.parametrize("stack,scheme,workers", [("dev", "aws", 2), ("dev", "wka", 2), ("prod", "aws", 4), ("prod", "wka", 1)])
-def test_adding_a_worker_changes_no_existing_resource(stack, scheme, workers):
-    before = run_stack(stack, {"workerCount": workers, "membershipScheme": scheme})
-    after = run_stack(stack, {"workerCount": workers + 1, "membershipScheme": scheme})
+@pytest.mark.parametrize("stack_name,scheme,workers", [("dev", "aws", 2), ("dev", "wka", 2), ("prod", "aws", 4), ("prod", "wka", 1)])
+def test_adding_a_worker_changes_no_existing_resource(stack_name, scheme, workers):
+    before = stack(stack_name, workerCount=workers, membershipScheme=scheme)
+    after = stack(stack_name, workerCount=workers + 1, membershipScheme=scheme)
     added = added_resources(before, after)
     assert len([u for u in added if INSTANCE in u]) == 1  # the new worker, nothing replaced
     changes = changed_resources(before, after)
@@ -51,11 +52,11 @@ def test_rendering_is_deterministic():
     assert len(first) == 5 and first == second
 
 
-@pytest.mark.parametrize("stack,workers", [("dev", None), ("prod", None), ("dev", 50), ("prod", 50)])
-def test_health_gates_cost_a_first_deploy_at_most_ten_percent(stack, workers):
+@pytest.mark.parametrize("stack_name,workers", [("dev", None), ("prod", None), ("dev", 50), ("prod", 50)])
+def test_health_gates_cost_a_first_deploy_at_most_ten_percent(stack_name, workers):
     """Under the stated model (bench/serving.py), nodes wait for the database anyway: the gates'
     serialised launches must not make the cluster serve later by more than 10%."""
-    inventory = run_stack(stack, {"workerCount": workers} if workers else None)
+    inventory = stack(stack_name, **({"workerCount": workers} if workers else {}))
     gated, free = time_to_serving(inventory), time_to_serving(inventory, with_gates=False)
     assert gated.last_node_running > free.last_node_running  # (the gates do serialise the launches)
     assert gated.seconds <= 1.10 * free.seconds
@@ -63,9 +64,9 @@ def test_health_gates_cost_a_first_deploy_at_most_ten_percent(stack, workers):
     assert gated.seconds <= gated.database_ready + 180
 
 
-@pytest.mark.parametrize("stack,workers", [("dev", None), ("prod", None), ("dev", 50)])
-def test_a_change_that_replaces_every_node_keeps_the_service_up(stack, workers):
-    inventory = run_stack(stack, {"workerCount": workers} if workers else None)
+@pytest.mark.parametrize("stack_name,workers", [("dev", None), ("prod", None), ("dev", 50)])
+def test_a_change_that_replaces_every_node_keeps_the_service_up(stack_name, workers):
+    inventory = stack(stack_name, **({"workerCount": workers} if workers else {}))
     rolling, at_once = replace_every_node(inventory)
     assert at_once.service_unavailable > 0  # (what it was before the gates)
     assert rolling.service_unavailable == 0 and rolling.batches >= 3

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-from functools import lru_cache
 from typing import Any, Mapping, Optional
 
 
 from offline.engine import DeclaredResource, Inventory
 from offline.program import run_stack
+from tests.runs import stack as stack  # the memoised run, re-exported for the infra tests
 from userdata.unpack import unpack_user_data
 
 # type tokens
@@ -87,16 +87,6 @@ def build(stack: str = "dev", overrides: Optional[Mapping[str, Any]] = None,
     return run_stack(stack, overrides, secret_keys=secret_keys)
 
 
-@lru_cache(maxsize=None)
-def _cached(stack: str, frozen: tuple) -> Inventory:
-    return build(stack, dict(frozen))
-
-
-def stack(stack_name: str = "dev", **overrides: Any) -> Inventory:
-    """build() memoised per (stack, overrides): an Inventory is plain data, safe to share."""
-    return _cached(stack_name, tuple(sorted(overrides.items())))
-
-
 def node_json(instance: DeclaredResource) -> dict:
     """The node.json inside an instance's user data: base64 -> gunzip -> YAML -> write_files."""
     return json.loads(write_files(instance)[NODE_JSON])
@@ -126,8 +116,6 @@ def nodes(inventory: Inventory) -> dict[str, DeclaredResource]:
         stack_name = r.urn.split("::")[0].split(":")[-1]  # urn:pulumi:<stack>::<project>::...
         found[r.inputs["tags"]["Name"].removeprefix(f"{stack_name}-")] = r
     return found
-
-
 
 
 def gates(inventory: Inventory) -> dict[str, DeclaredResource]:

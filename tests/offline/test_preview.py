@@ -10,6 +10,7 @@ import sys
 import pytest
 
 from offline.stack_config import ROOT
+from tests.runs import stack
 from userdata.unpack import unpack_user_data
 
 REFERENCE = ROOT.parent / "shared" / "reference" / "wso2as-5.3.0"
@@ -19,9 +20,17 @@ def preview(*args: str, cwd=ROOT) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "offline.preview", *args], cwd=cwd, capture_output=True, text=True)
 
 
-def test_dev_preview_prints_the_plan_and_writes_each_nodes_user_data(tmp_path):
-    result = preview("--stack", "dev", "--out", str(tmp_path))
+@pytest.fixture(scope="module")
+def dev_preview(tmp_path_factory):
+    """`make preview` of the dev stack, once for the tests that read what it printed and wrote."""
+    out = tmp_path_factory.mktemp("preview")
+    result = preview("--stack", "dev", "--out", str(out))
     assert result.returncode == 0, result.stderr
+    return result, out
+
+
+def test_dev_preview_prints_the_plan_and_writes_each_nodes_user_data(dev_preview):
+    result, tmp_path = dev_preview
     outputs = json.loads((tmp_path / "dev" / "outputs.json").read_text())
     lines = result.stdout.splitlines()
     assert "Nodes: 3 (user data sent to EC2, against its 16384-byte limit)" in lines
@@ -42,10 +51,8 @@ def test_dev_preview_prints_the_plan_and_writes_each_nodes_user_data(tmp_path):
 
 
 def test_user_data_file_is_exactly_what_the_instance_declares(tmp_path):
-    from offline.program import run_stack
-
     preview("--stack", "prod", "--out", str(tmp_path)).check_returncode()
-    inventory = run_stack("prod")
+    inventory = stack("prod")
     declared = {r.inputs["tags"]["Name"]: r.inputs["userDataBase64"] for r in inventory.of_type("aws:ec2/instance:Instance")}
     written = {d.name: (d / "user-data.base64").read_text() for d in (tmp_path / "prod").iterdir() if d.is_dir()}
     assert written == declared and len(written) == 5
@@ -93,9 +100,8 @@ def test_unknown_stack_names_the_stacks_there(tmp_path):
     assert result.stderr.strip() == "preview: nope: Pulumi.nope.yaml: no such file (stacks here: dev, prod)"
 
 
-def test_preview_prints_each_warning_and_each_nodes_operations(tmp_path):
-    result = preview("--stack", "dev", "--out", str(tmp_path))
-    assert result.returncode == 0, result.stderr
+def test_preview_prints_each_warning_and_each_nodes_operations(dev_preview):
+    result, tmp_path = dev_preview
     lines = result.stdout.splitlines()
     # dev installs an unchecked product zip: one warning line, before the plan
     assert lines[1:3] == ["Warnings:", "  warning: wso2-cluster:productArtifactSha256 is not set: "
@@ -117,17 +123,15 @@ def test_preview_prints_each_warning_and_each_nodes_operations(tmp_path):
 
 
 def test_prod_like_stacks_warn_when_the_console_or_plain_http_is_open_to_the_internet():
-    from offline.program import run_stack
-
-    assert run_stack("prod").warnings == []  # checksums set, console and HTTP closed
-    open_console = run_stack("prod", {"managementAllowedCidrs": '["0.0.0.0/0"]'}).warnings
+    assert stack("prod").warnings == []  # checksums set, console and HTTP closed
+    open_console = stack("prod", managementAllowedCidrs='["0.0.0.0/0"]').warnings
     assert open_console == ["wso2-cluster:managementAllowedCidrs opens the management console to the internet "
                             "(0.0.0.0/0) on a stack with deletion protection"]
-    plain_http = run_stack("prod", {"httpMode": "forward"}).warnings
+    plain_http = stack("prod", httpMode="forward").warnings
     assert plain_http == ["wso2-cluster:httpMode forward serves plain HTTP to the internet (0.0.0.0/0) on a stack "
                           "with deletion protection"]
     # the same settings on a throw-away stack (dev: no deletion protection) only get the checksum warning
-    assert run_stack("dev", {"managementAllowedCidrs": '["0.0.0.0/0"]'}).warnings == [
+    assert stack("dev", managementAllowedCidrs='["0.0.0.0/0"]').warnings == [
         "wso2-cluster:productArtifactSha256 is not set: nodes install the product zip unchecked"]
 
 
