@@ -279,7 +279,8 @@ class WSO2Cluster(pulumi.ComponentResource):
             tags=tags,
         ), child)
 
-        # The stack outputs (the contract read by `verify` and application teams). No secrets.
+        # The stack outputs, as components/outputs.py names them (the contract with `verify` and application
+        # teams). No secrets.
         outputs: dict[str, Any] = {
             "region": config.region,
             "vpcId": network.vpc_id,

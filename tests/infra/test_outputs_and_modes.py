@@ -3,22 +3,32 @@ and growing the cluster."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
+
+from components.outputs import CONDITIONAL, NAMES, OUTPUTS
+from offline.stack_config import ROOT
 
 from tests.infra.support import (
     ALB, DB_SUBNET_GROUP, DEFAULT_SG, EFS, EIP, FLOW_LOG, IGW, INSTANCE, LOG_GROUP, NAT, RDS, ROLE, ROUTE, ROUTE_TABLE,
     RTA, SECRET, SG, SNS_TOPIC, SUBNET, VPC, ZONE, by_id, eni_of, node_json, nodes, stack,
 )
-from verify.outputs import parse_outputs
+from verify.outputs import StackOutputs, parse_outputs
 
-KEYS = {
-    "region", "vpcId", "loadBalancerDnsName", "serviceUrlHttps", "managementConsoleUrl", "managerPrivateIp",
-    "managerInstanceId", "workerPrivateIps", "workerInstanceIds", "databaseEndpoint", "databaseHostName",
-    "databaseInstanceId", "databaseSecretArn", "databaseSecurityGroupId", "clusterDomain", "membershipScheme",
-    "clusterPort", "discoveryTagKey", "discoveryTagValue", "nodeSecurityGroupId", "nodeSecurityGroupName",
-    "targetGroupArns", "databaseAppUserSecretArn", "adminPasswordSecretArn", "logGroupNames", "alarmTopicArn",
-    "dashboardUrl", "databaseNames", "managementAllowedCidrs",
-}
+KEYS = set(NAMES) - set(CONDITIONAL)  # what every stack exports
+
+
+def test_the_readme_table_and_verifys_reader_are_the_outputs_contract():
+    table = (ROOT / "README.md").read_text().split("| output | meaning |\n| --- | --- |\n", 1)[1].split("\n\n", 1)[0]
+    rows = {}
+    for row in table.splitlines():
+        names, meaning = row.removeprefix("| ").removesuffix(" |").split(" | ")
+        rows[tuple(re.findall(r"`([^`]+)`", names))] = meaning
+    assert rows == OUTPUTS
+    assert len(NAMES) == len(set(NAMES)) and set(CONDITIONAL) < set(NAMES)
+    read = {field.alias or name for name, field in StackOutputs.model_fields.items()}
+    assert read < set(NAMES)
 
 
 @pytest.mark.parametrize("stack_name", ["dev", "prod"])
