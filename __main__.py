@@ -8,7 +8,8 @@ components/ and userdata/.
 import pulumi
 
 from components.cluster import WSO2Cluster, WSO2ClusterArgs
-from components.config import load_config, posture_warnings
+from components.config.load import load_config
+from components.config.posture import posture_warnings
 
 
 def main() -> None:

@@ -17,7 +17,7 @@ from typing import Any, Optional
 import pulumi
 
 from components import naming
-from components.config import CIDRS_PER_MANAGEMENT_RULE, ClusterConfig
+from components.config.schema import CIDRS_PER_MANAGEMENT_RULE, ClusterConfig
 from components.database import Database, DatabaseArgs
 from components.firewall import plan_rules
 from components.health_gate import HealthGate, gate_target

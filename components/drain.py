@@ -30,7 +30,8 @@ import pulumi
 from botocore.exceptions import ClientError
 
 from components import aws_session
-from components.config import MAX_WORKERS, read_pulumi_config as read_stack_config
+from components.config.load import read_pulumi_config as read_stack_config
+from components.config.schema import MAX_WORKERS
 
 DEREGISTRATION_DELAY_SECONDS = 30  # every target group's; long enough for a WSO2 request
 # Beyond the delay, for ELB to report the target gone; after it the node stops anyway.

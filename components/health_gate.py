@@ -38,7 +38,7 @@ from botocore.exceptions import ClientError
 
 from components import aws_session
 from components.drain import HOOK_THREADS
-from components.config import read_pulumi_config as read_stack_config
+from components.config.load import read_pulumi_config as read_stack_config
 
 DEFAULT_POLL_SECONDS = 15
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Mapping, Optional, Sequence
 
 from components import naming
-from components.config import ClusterConfig
+from components.config.schema import ClusterConfig
 from userdata import UserDataTooLarge, render_user_data
 from userdata.limits import MYSQL_PORT
 from userdata.settings import (

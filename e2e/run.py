@@ -22,7 +22,8 @@ from typing import Optional, Sequence
 
 from pulumi import automation as auto
 
-from components.config import ConfigError, parse_config
+from components.config.load import parse_config
+from components.config.schema import ConfigError
 from offline.stack_config import ROOT, StackFileError, load_stack_config
 
 EXIT_OK, EXIT_FAILED, EXIT_REFUSED = 0, 1, 2

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-from components.config import ConfigError
+from components.config.schema import ConfigError
 from offline.engine import DeclaredResource, Inventory
 from offline.program import run_stack
 from offline.stack_config import ROOT, StackFileError, load_stack_config

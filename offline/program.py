@@ -8,7 +8,7 @@ from typing import Any, Mapping, Optional
 
 import pulumi
 
-from components.config import SECRET_KEYS
+from components.config.schema import SECRET_KEYS
 from offline.engine import Inventory, run_program
 from offline.stack_config import ROOT, StackConfig, as_cli_string, load_stack_config
 

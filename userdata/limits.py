@@ -1,6 +1,6 @@
 """Limits shared by the stack configuration and the renderer: one source of truth.
 
-`components/config.py` validates stack config with these rules before any resource is declared;
+`components/config` validates stack config with these rules before any resource is declared;
 `render.py` checks the node settings with the same rules. So a value the validator accepts can
 never be refused later by the renderer, halfway through `pulumi up`. Each rule raises
 `ValueError("<what is allowed>")`, worded for the config error line.

@@ -7,7 +7,8 @@ import re
 from functools import lru_cache
 from typing import Any, Mapping, Optional
 
-from components.config import ConfigError, parse_config
+from components.config.load import parse_config
+from components.config.schema import ConfigError
 from offline.engine import AwsMocks
 from offline.program import stack_values
 from offline.stack_config import as_cli_string

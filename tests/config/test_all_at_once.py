@@ -109,12 +109,12 @@ def test_the_same_problem_is_never_reported_twice():
 def test_renderer_failures_after_the_rules_are_one_clean_line(monkeypatch):
     """Pass 3 (the trial render) runs only when passes 1 and 2 found nothing; should the renderer
     ever fail in an unforeseen way, the program still stops with one line, not a traceback."""
-    import components.node_settings as node_settings
+    import components.config.load as load
 
     def broken(*args, **kwargs):
         raise RuntimeError("round trip failed\nsecond line")
 
-    monkeypatch.setattr(node_settings, "trial_render_problems", broken)
+    monkeypatch.setattr(load, "trial_render_problems", broken)
     found = problems({})
     assert found == ["invalid config: the nodes' user data could not be rendered: RuntimeError: round trip "
                      "failed\\nsecond line"]

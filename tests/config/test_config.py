@@ -9,7 +9,8 @@ from __future__ import annotations
 import pydantic
 import pytest
 
-from components.config import DEFAULT_JDBC_DRIVER_URL, ClusterConfig, ConfigError, parse_config
+from components.config.load import parse_config
+from components.config.schema import DEFAULT_JDBC_DRIVER_URL, ClusterConfig, ConfigError
 from tests.config.support import CERT, LINE, P, SHA_A, SHA_B, SVN, line, parse, problems, values
 from userdata import limits
 

@@ -3,7 +3,7 @@ prod-like stack (deletion protection on the database or the load balancer)."""
 
 from __future__ import annotations
 
-from components.config import posture_warnings
+from components.config.posture import posture_warnings
 from tests.config.support import P, SHA_A, parse
 
 CONSOLE = (f"{P}:managementAllowedCidrs opens the management console to the internet (0.0.0.0/0) on a stack with "

@@ -13,7 +13,7 @@ import pulumi
 import pytest
 
 from components import aws_facts
-from components.config import ConfigError
+from components.config.schema import ConfigError
 from offline.program import run_stack
 from tests.config.support import (
     CERT,

@@ -9,7 +9,7 @@ import pydantic
 import pytest
 import yaml
 
-from components.config import OPTIONAL_KEYS, SECRET_KEYS, ClusterConfig
+from components.config.schema import OPTIONAL_KEYS, SECRET_KEYS, ClusterConfig
 from offline.stack_config import ROOT
 
 SCHEMA = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["config"]

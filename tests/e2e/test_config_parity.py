@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from components.config import SECRET_KEYS, ConfigError
+from components.config.schema import SECRET_KEYS, ConfigError
 from e2e.harness import PASSPHRASE, Workspace
 from offline.engine import run_program
 from offline.program import program
