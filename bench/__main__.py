@@ -27,14 +27,20 @@ import time
 from bench.critical_path import CREATE_SECONDS, DEFAULT_SECONDS, longest_chains, overall
 from bench.scale import INSTANCE, added_resources, changed_resources, user_data_by_node
 from bench.serving import (
-    BOOT_PHASES, REPLACE_SECONDS, REQUEST_RATE, drains, replace_every_node, requests_dropped, time_to_serving,
+    BOOT_PHASES,
+    REPLACE_SECONDS,
+    REQUEST_RATE,
+    drains,
+    replace_every_node,
+    requests_dropped,
+    time_to_serving,
 )
 from components.aws_facts import instance_memory_mib
-from userdata.jvm import default_heap_mib
 from offline.engine import Inventory
 from offline.program import run_stack
-from userdata.unpack import unpack_user_data
 from userdata import EC2_USER_DATA_LIMIT
+from userdata.jvm import default_heap_mib
+from userdata.unpack import unpack_user_data
 
 WORKER_COUNTS = (2, 10, 50)
 
@@ -123,31 +129,39 @@ def stack_with(stack: str, workers: int | None) -> tuple[Inventory, int]:
 
 
 def serving_time(stack: str) -> list[str]:
-    rows = ["| workers | with health gates (s) | without (s) | growth | database ready (s) | serving after it (s) "
-            "| last node running, with / without (s) |",
-            "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    rows = [
+        "| workers | with health gates (s) | without (s) | growth | database ready (s) | serving after it (s) "
+        "| last node running, with / without (s) |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
     for workers in (None, 50):
         inventory, count = stack_with(stack, workers)
         gated, free = time_to_serving(inventory), time_to_serving(inventory, with_gates=False)
-        rows.append(f"| {count} | {gated.seconds:.0f} | {free.seconds:.0f} | "
-                    f"{100 * (gated.seconds / free.seconds - 1):+.1f}% | {gated.database_ready:.0f} | "
-                    f"+{gated.seconds - gated.database_ready:.0f} | "
-                    f"{gated.last_node_running:.0f} / {free.last_node_running:.0f} |")
+        rows.append(
+            f"| {count} | {gated.seconds:.0f} | {free.seconds:.0f} | "
+            f"{100 * (gated.seconds / free.seconds - 1):+.1f}% | {gated.database_ready:.0f} | "
+            f"+{gated.seconds - gated.database_ready:.0f} | "
+            f"{gated.last_node_running:.0f} / {free.last_node_running:.0f} |"
+        )
     return rows
 
 
 def unavailability(stack: str) -> list[str]:
-    rows = ["| workers | batches | per batch (s) | whole change (s) "
-            "| service down, rolling (s) | service down, all at once (s) "
-            f"| requests dropped at {REQUEST_RATE:.0f}/s, drained / not (model) |",
-            "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    rows = [
+        "| workers | batches | per batch (s) | whole change (s) "
+        "| service down, rolling (s) | service down, all at once (s) "
+        f"| requests dropped at {REQUEST_RATE:.0f}/s, drained / not (model) |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
     for workers in (None, 1, 50):
         inventory, count = stack_with(stack, workers)
         rolling, at_once = replace_every_node(inventory)
         dropped = requests_dropped(inventory, drains(inventory)), requests_dropped(inventory, drained=False)
-        rows.append(f"| {count} | {rolling.batches} | {rolling.console_unavailable:.0f} | {rolling.duration:.0f} | "
-                    f"{rolling.service_unavailable:.0f} | {at_once.service_unavailable:.0f} | "
-                    f"{dropped[0]:.0f} / {dropped[1]:.0f} |")
+        rows.append(
+            f"| {count} | {rolling.batches} | {rolling.console_unavailable:.0f} | {rolling.duration:.0f} | "
+            f"{rolling.service_unavailable:.0f} | {at_once.service_unavailable:.0f} | "
+            f"{dropped[0]:.0f} / {dropped[1]:.0f} |"
+        )
     return rows
 
 
@@ -155,7 +169,10 @@ HEAP_TYPES = ("t3.medium", "t3.large", "m7i.large", "m7i.xlarge", "m7i.2xlarge",
 
 
 def heaps() -> list[str]:
-    rows = ["| instance type | memory (MiB) | heap, -Xms = -Xmx (MiB) | heap / memory |", "| --- | ---: | ---: | ---: |"]
+    rows = [
+        "| instance type | memory (MiB) | heap, -Xms = -Xmx (MiB) | heap / memory |",
+        "| --- | ---: | ---: | ---: |",
+    ]
     for instance_type in HEAP_TYPES:
         memory = instance_memory_mib(instance_type)
         heap = default_heap_mib(memory)
@@ -169,16 +186,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stacks", nargs="+", default=["dev", "prod"])
     args = parser.parse_args(argv)
 
-    print(f"Machine: {platform.machine()}, {platform.system()} {platform.release()}, "
-          f"Python {platform.python_version()}, {platform.processor() or 'cpu n/a'}")
+    print(
+        f"Machine: {platform.machine()}, {platform.system()} {platform.release()}, "
+        f"Python {platform.python_version()}, {platform.processor() or 'cpu n/a'}"
+    )
     print("\nCreation-time model of the critical path (assumed, not measured):\n")
     print("| resource type | seconds | source |\n| --- | ---: | --- |")
     for type_token, (seconds, source) in CREATE_SECONDS.items():
         print(f"| `{type_token}` | {seconds:.0f} | {source} |")
     print(f"| any other AWS resource | {DEFAULT_SECONDS:.0f} | a control-plane API call |")
     print("| random, tls, pulumi (stash, health gates' create) | 0 | computed by a provider, no cloud call |")
-    print("\nA node's boot (assumed, not measured; the manager makes the schemas, workers start once they and "
-          "the admin account exist):\n")
+    print(
+        "\nA node's boot (assumed, not measured; the manager makes the schemas, workers start once they and "
+        "the admin account exist):\n"
+    )
     print("| phase | seconds | source |\n| --- | ---: | --- |")
     print(f"| replace an instance | {REPLACE_SECONDS} | terminate (delete before replace) and launch |")
     for name, (seconds, source) in BOOT_PHASES.items():

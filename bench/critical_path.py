@@ -17,8 +17,14 @@ from offline.engine import DeclaredResource, Inventory
 # comes from. These are assumed figures, not measurements (there is no AWS account here).
 CREATE_SECONDS: dict[str, tuple[float, str]] = {
     "aws:rds/instance:Instance": (600, "DESIGN.md: RDS takes 5-15 minutes to create (midpoint)"),
-    "aws:lb/loadBalancer:LoadBalancer": (180, "AWS ELB docs: a new ALB is `provisioning` for a few minutes before `active`"),
-    "aws:ec2/natGateway:NatGateway": (120, "AWS VPC docs: a NAT gateway is `pending` for a few minutes before `available`"),
+    "aws:lb/loadBalancer:LoadBalancer": (
+        180,
+        "AWS ELB docs: a new ALB is `provisioning` for a few minutes before `active`",
+    ),
+    "aws:ec2/natGateway:NatGateway": (
+        120,
+        "AWS VPC docs: a NAT gateway is `pending` for a few minutes before `available`",
+    ),
     "aws:ec2/instance:Instance": (45, "EC2 reaches `running` (what the provider waits for) in under a minute"),
     "aws:route53/zone:Zone": (45, "Route 53 API: changes reach INSYNC within 60 s; the provider waits for it"),
     "aws:route53/record:Record": (45, "as for the zone"),
@@ -43,7 +49,6 @@ class Chain:
 
     def describe(self) -> str:
         return " -> ".join(f"{r.name} ({create_seconds(r):.0f}s)" for r in self.resources if create_seconds(r) > 0)
-
 
 
 def longest_chains(inventory: Inventory, without: frozenset[str] = frozenset()) -> dict[str, Chain]:

@@ -25,8 +25,9 @@ def changed_resources(before: Inventory, after: Inventory) -> list[Change]:
         previous = old.get(resource.urn)
         if previous is None:
             continue
-        keys = sorted(k for k in set(previous.inputs) | set(resource.inputs)
-                      if previous.inputs.get(k) != resource.inputs.get(k))
+        keys = sorted(
+            k for k in set(previous.inputs) | set(resource.inputs) if previous.inputs.get(k) != resource.inputs.get(k)
+        )
         if keys:
             changes.append(Change(resource.urn, resource.type, tuple(keys)))
     return sorted(changes, key=lambda change: change.urn)

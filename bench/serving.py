@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from bench.critical_path import longest_chains
 from components.drain import DEREGISTRATION_DELAY_SECONDS
 from offline.engine import Inventory
+from offline.waves import launch_waves
 
 INSTANCE = "aws:ec2/instance:Instance"
 RDS_ALIAS = "aws:route53/record:Record"
@@ -30,8 +31,11 @@ BOOT_PHASES: dict[str, tuple[float, str]] = {
     "configure": (5, "secrets from Secrets Manager, apply-config on six files"),
     "schema": (20, "the manager runs dbscripts/mysql.sql (39 tables, 17 indexes) into two databases"),
     "start": (120, "WSO2 AS 5.3.0 (Carbon 4.4.1) reports 'Carbon server started' in 1-2 minutes on 2 vCPUs"),
-    "admin": (30, "the manager's first start creates the admin account when its user realm initialises (kernel "
-                  "4.4.1 AbstractUserStoreManager.addInitialAdminData), before its deployers and transports start"),
+    "admin": (
+        30,
+        "the manager's first start creates the admin account when its user realm initialises (kernel "
+        "4.4.1 AbstractUserStoreManager.addInitialAdminData), before its deployers and transports start",
+    ),
     "healthy": (10, "the target groups' health checks: 2 successes 5 s apart (load_balancer.HEALTH_CHECK)"),
     "drain": (DEREGISTRATION_DELAY_SECONDS, "a leaving node's deregistration delay (components/drain.py)"),
 }
@@ -75,34 +79,6 @@ def time_to_serving(inventory: Inventory, with_gates: bool = True) -> ServingTim
     return ServingTime(max(healthy), database, max(running.values()))
 
 
-def launch_waves(inventory: Inventory) -> list[list[str]]:
-    """The nodes in the order a rolling change reaches them, read from the dependency graph: wave
-    k holds the nodes whose instances depend on the health gates of wave k-1 (the first wave: on
-    none). Raises ValueError when the graph is not such a sequence of waves."""
-    gates = inventory.of_type(HEALTH_GATE)
-    gate_node = {gate.urn: gate.inputs["node"] for gate in gates}
-    # each node's gate watches that node's instance
-    instance_node = {target["instanceId"]: gate.inputs["node"] for gate in gates for target in gate.inputs["targets"]}
-    waits_for = {instance_node[instance.id]: {gate_node[d] for d in instance.dependencies if d in gate_node}
-                 for instance in inventory.of_type(INSTANCE)}
-    waves, placed = [], set()
-    while len(placed) < len(waits_for):
-        wave = sorted((n for n, deps in waits_for.items() if n not in placed and deps <= placed), key=_node_order)
-        if not wave:
-            raise ValueError(f"a cycle among {sorted(set(waits_for) - placed)}")
-        previous = set(waves[-1]) if waves else set()
-        for node in wave:
-            if waits_for[node] != previous:  # every node of a wave waits for the whole previous one
-                raise ValueError(f"{node} waits for {sorted(waits_for[node])}, not for {sorted(previous)}")
-        waves.append(wave)
-        placed |= set(wave)
-    return waves
-
-
-def _node_order(node: str) -> tuple[int, int]:
-    return (0, 0) if node == "manager" else (1, int(node.rsplit("-", 1)[1]))
-
-
 @dataclass(frozen=True)
 class Rollout:
     service_unavailable: float  # seconds during which no worker serves
@@ -120,8 +96,13 @@ def drains(inventory: Inventory) -> bool:
 def replace_seconds(inventory: Inventory) -> float:
     """One node's replacement: drained (when the program drains), terminated, launched, booted
     and healthy."""
-    return ((phase("drain") if drains(inventory) else 0) + REPLACE_SECONDS + sum(phase(p) for p in PREPARE)
-            + phase("start") + phase("healthy"))
+    return (
+        (phase("drain") if drains(inventory) else 0)
+        + REPLACE_SECONDS
+        + sum(phase(p) for p in PREPARE)
+        + phase("start")
+        + phase("healthy")
+    )
 
 
 def requests_dropped(inventory: Inventory, drained: bool, rate: float = REQUEST_RATE) -> float:

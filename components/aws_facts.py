@@ -34,8 +34,30 @@ SECURITY_GROUP_RULES_PER_DIRECTION = 60  # "Amazon VPC quotas": inbound or outbo
 ALB_CONDITION_VALUES_PER_RULE = 5  # "Quotas for your Application Load Balancers"
 WAF_RATE_LIMIT_MIN, WAF_RATE_LIMIT_MAX = 10, 2_000_000_000  # WAFv2 RateBasedStatement.Limit
 # CloudWatch Logs PutRetentionPolicy: the values retentionInDays accepts.
-LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192,
-                      2557, 2922, 3288, 3653)
+LOG_RETENTION_DAYS = (
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
+)
 
 
 def _is_tag_text(text: str) -> bool:
@@ -43,29 +65,39 @@ def _is_tag_text(text: str) -> bool:
 
 
 def check_tag_key(key: object) -> str:
-    if (not isinstance(key, str) or not 1 <= len(key) <= TAG_KEY_MAX or not _is_tag_text(key)
-            or key.lower().startswith("aws:")):
-        raise ValueError(f"must be a tag key of 1 to {TAG_KEY_MAX} letters, digits, spaces or _ . : / = + - @, "
-                         "not starting with aws:")
+    if (
+        not isinstance(key, str)
+        or not 1 <= len(key) <= TAG_KEY_MAX
+        or not _is_tag_text(key)
+        or key.lower().startswith("aws:")
+    ):
+        raise ValueError(
+            f"must be a tag key of 1 to {TAG_KEY_MAX} letters, digits, spaces or _ . : / = + - @, "
+            "not starting with aws:"
+        )
     return key
 
 
 def check_tag(key: str, value: str) -> None:
     """A tag of the stack's own, which every resource gets, the database included."""
-    if (not 1 <= len(key) <= TAG_KEY_MAX or not _is_tag_text(key)
-            or key.lower().startswith(RESERVED_TAG_PREFIXES)):
-        raise ValueError(f"a tag must be KEY=VALUE, the key 1 to {TAG_KEY_MAX} letters, digits, spaces or "
-                         "_ . : / = + - @, not starting with aws: or rds:")
+    if not 1 <= len(key) <= TAG_KEY_MAX or not _is_tag_text(key) or key.lower().startswith(RESERVED_TAG_PREFIXES):
+        raise ValueError(
+            f"a tag must be KEY=VALUE, the key 1 to {TAG_KEY_MAX} letters, digits, spaces or "
+            "_ . : / = + - @, not starting with aws: or rds:"
+        )
     if len(value) > TAG_VALUE_MAX or not _is_tag_text(value) or value.lower().startswith(RESERVED_TAG_PREFIXES):
-        raise ValueError(f"a tag value must be at most {TAG_VALUE_MAX} letters, digits, spaces or _ . : / = + - @, "
-                         "not starting with aws: or rds:")
+        raise ValueError(
+            f"a tag value must be at most {TAG_VALUE_MAX} letters, digits, spaces or _ . : / = + - @, "
+            "not starting with aws: or rds:"
+        )
 
 
 def check_log_retention(value: object) -> int:
     text = str(value).strip()
     if isinstance(value, bool) or not text.isdigit() or int(text) not in LOG_RETENTION_DAYS:
-        raise ValueError("must be one of CloudWatch Logs' retention periods: "
-                         + ", ".join(str(d) for d in LOG_RETENTION_DAYS))
+        raise ValueError(
+            "must be one of CloudWatch Logs' retention periods: " + ", ".join(str(d) for d in LOG_RETENTION_DAYS)
+        )
     return int(text)
 
 
@@ -117,8 +149,9 @@ def check_region(value: object) -> str:
 
 def check_certificate_arn(value: object) -> str:
     if not isinstance(value, str) or not re.fullmatch(
-            r"arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
-            value):
+        r"arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
+        value,
+    ):
         raise ValueError("must be an ACM certificate ARN like arn:aws:acm:eu-west-1:123456789012:certificate/<uuid>")
     return value
 
@@ -138,15 +171,32 @@ def certificate_region_problem(arn: str, region: str) -> Optional[str]:
 # and terraform-provider-aws internal/service/elb/service_account_data_source.go. As of 2026-11.
 ELB_LOG_DELIVERY_SERVICE = "logdelivery.elasticloadbalancing.amazonaws.com"
 ELB_LOG_ACCOUNTS = {
-    "us-east-1": "127311923021", "us-east-2": "033677994240", "us-west-1": "027434742980",
-    "us-west-2": "797873946194", "af-south-1": "098369216593", "ap-east-1": "754344448648",
-    "ap-south-1": "718504428378", "ap-northeast-1": "582318560864", "ap-northeast-2": "600734575887",
-    "ap-northeast-3": "383597477331", "ap-southeast-1": "114774131450", "ap-southeast-2": "783225319266",
-    "ap-southeast-3": "589379963580", "ca-central-1": "985666609251", "eu-central-1": "054676820928",
-    "eu-west-1": "156460612806", "eu-west-2": "652711504416", "eu-west-3": "009996457667",
-    "eu-south-1": "635631232127", "eu-north-1": "897822967062", "me-south-1": "076674570225",
-    "sa-east-1": "507241528517", "us-gov-west-1": "048591011584", "us-gov-east-1": "190560391635",
-    "cn-north-1": "638102146993", "cn-northwest-1": "037604701340",
+    "us-east-1": "127311923021",
+    "us-east-2": "033677994240",
+    "us-west-1": "027434742980",
+    "us-west-2": "797873946194",
+    "af-south-1": "098369216593",
+    "ap-east-1": "754344448648",
+    "ap-south-1": "718504428378",
+    "ap-northeast-1": "582318560864",
+    "ap-northeast-2": "600734575887",
+    "ap-northeast-3": "383597477331",
+    "ap-southeast-1": "114774131450",
+    "ap-southeast-2": "783225319266",
+    "ap-southeast-3": "589379963580",
+    "ca-central-1": "985666609251",
+    "eu-central-1": "054676820928",
+    "eu-west-1": "156460612806",
+    "eu-west-2": "652711504416",
+    "eu-west-3": "009996457667",
+    "eu-south-1": "635631232127",
+    "eu-north-1": "897822967062",
+    "me-south-1": "076674570225",
+    "sa-east-1": "507241528517",
+    "us-gov-west-1": "048591011584",
+    "us-gov-east-1": "190560391635",
+    "cn-north-1": "638102146993",
+    "cn-northwest-1": "037604701340",
 }
 
 
@@ -157,17 +207,33 @@ def elb_log_account(region: str) -> Optional[str]:
 # Route 53 private zones that would hide AWS's own names from the nodes (AWS APIs, S3, the
 # instances' own DNS names), so that no boot could reach Secrets Manager, S3 or the package
 # mirrors. A zone equal to, inside or above one of these is refused.
-AWS_DOMAINS = ("amazonaws.com", "amazonaws.com.cn", "api.aws", "aws", "amazontrust.com", "ec2.internal",
-               "compute.internal", "amazonlinux.com")
+AWS_DOMAINS = (
+    "amazonaws.com",
+    "amazonaws.com.cn",
+    "api.aws",
+    "aws",
+    "amazontrust.com",
+    "ec2.internal",
+    "compute.internal",
+    "amazonlinux.com",
+)
 
 
 @lru_cache(maxsize=None)
 def _partition_domains() -> tuple[str, ...]:
     """The DNS suffixes of the partitions this program deploys to (botocore): AWS endpoints,
     IPv4 and dual-stack (e.g. api.amazonwebservices.com.cn)."""
-    return tuple(sorted({partition["outputs"][key] for partition in _partitions()
-                         if partition["id"] in SUPPORTED_PARTITIONS
-                         for key in ("dnsSuffix", "dualStackDnsSuffix") if partition["outputs"].get(key)}))
+    return tuple(
+        sorted(
+            {
+                partition["outputs"][key]
+                for partition in _partitions()
+                if partition["id"] in SUPPORTED_PARTITIONS
+                for key in ("dnsSuffix", "dualStackDnsSuffix")
+                if partition["outputs"].get(key)
+            }
+        )
+    )
 
 
 def private_zone_problem(zone: str, region: str) -> Optional[str]:
@@ -182,12 +248,54 @@ def private_zone_problem(zone: str, region: str) -> Optional[str]:
 
 # Graviton (arm64) families, from AWS's Graviton instance list and the families of botocore
 # 1.44.8's EC2 InstanceType enum. As of 2026-11-25.
-GRAVITON_FAMILIES = frozenset({
-    "a1", "t4g", "c6g", "c6gd", "c6gn", "c7g", "c7gd", "c7gn", "c8g", "c8gb", "c8gd", "c8gn", "c9g", "c9gd",
-    "m6g", "m6gd", "m7g", "m7gd", "m8g", "m8gb", "m8gd", "m8gn", "m9g", "m9gd", "r6g", "r6gd", "r7g", "r7gd",
-    "r8g", "r8gb", "r8gd", "r8gn", "r9g", "r9gd", "x2gd", "x8g", "g5g", "hpc7g", "i4g", "i8g", "i8ge",
-    "im4gn", "is4gen", "p6e-gb200",
-})
+GRAVITON_FAMILIES = frozenset(
+    {
+        "a1",
+        "t4g",
+        "c6g",
+        "c6gd",
+        "c6gn",
+        "c7g",
+        "c7gd",
+        "c7gn",
+        "c8g",
+        "c8gb",
+        "c8gd",
+        "c8gn",
+        "c9g",
+        "c9gd",
+        "m6g",
+        "m6gd",
+        "m7g",
+        "m7gd",
+        "m8g",
+        "m8gb",
+        "m8gd",
+        "m8gn",
+        "m9g",
+        "m9gd",
+        "r6g",
+        "r6gd",
+        "r7g",
+        "r7gd",
+        "r8g",
+        "r8gb",
+        "r8gd",
+        "r8gn",
+        "r9g",
+        "r9gd",
+        "x2gd",
+        "x8g",
+        "g5g",
+        "hpc7g",
+        "i4g",
+        "i8g",
+        "i8ge",
+        "im4gn",
+        "is4gen",
+        "p6e-gb200",
+    }
+)
 # Families the nodes cannot use, because the instance asks for EBS optimization (`ebs_optimized`),
 # which these types (or most of their sizes) do not offer, because they only run on Dedicated
 # Hosts, or because the nodes' Amazon Linux 2023 does not boot on them (A1). Source: EC2 user
@@ -197,8 +305,10 @@ UNUSABLE_FAMILIES = {
     "t2": "a type without EBS optimization (use t3 or t3a)",
     # "Amazon Linux 2023 does not support A1 instances" (AWS CDK, aws_batch.EcsMachineImageType).
     "a1": "an A1 (first-generation Graviton) type, which Amazon Linux 2023 does not support (use t4g, m7g or later)",
-    **{family: _OLD for family in ("t1", "m1", "m2", "m3", "c1", "c3", "cc1", "cc2", "cg1", "cr1", "g2", "hi1", "hs1",
-                                   "i2", "r3")},
+    **{
+        family: _OLD
+        for family in ("t1", "m1", "m2", "m3", "c1", "c3", "cc1", "cc2", "cg1", "cr1", "g2", "hi1", "hs1", "i2", "r3")
+    },
 }
 SMALL_SIZES = ("nano", "micro")  # under 2 GiB of memory; WSO2 AS runs a 1 GiB heap
 
@@ -252,14 +362,37 @@ _TO_24X = _TO_16X + ("24xlarge",)
 _TO_32X = _TO_24X + ("32xlarge",)
 _TO_48X = _TO_24X + ("48xlarge",)
 _MYSQL_CLASSES = {
-    "t3": _BURSTABLE, "t4g": _BURSTABLE,
-    "m5": _TO_24X, "m5d": _TO_24X, "m6g": _TO_16X, "m6gd": _TO_16X, "m6i": _TO_32X, "m6id": _TO_32X,
-    "m6idn": _TO_32X, "m6in": _TO_32X, "m7g": _TO_16X, "m7i": _TO_48X, "m8g": _TO_48X, "m8gd": _TO_48X,
+    "t3": _BURSTABLE,
+    "t4g": _BURSTABLE,
+    "m5": _TO_24X,
+    "m5d": _TO_24X,
+    "m6g": _TO_16X,
+    "m6gd": _TO_16X,
+    "m6i": _TO_32X,
+    "m6id": _TO_32X,
+    "m6idn": _TO_32X,
+    "m6in": _TO_32X,
+    "m7g": _TO_16X,
+    "m7i": _TO_48X,
+    "m8g": _TO_48X,
+    "m8gd": _TO_48X,
     "m9g": _TO_48X,
-    "r5": _TO_24X, "r5b": _TO_24X, "r5d": _TO_24X, "r6g": _TO_16X, "r6gd": _TO_16X, "r6i": _TO_32X,
-    "r6id": _TO_32X, "r6idn": _TO_32X, "r6in": _TO_32X, "r7g": _TO_16X, "r7i": _TO_48X, "r8a": _TO_48X,
-    "r8g": _TO_48X, "r8gd": _TO_48X,
-    "x2g": _TO_16X, "x2iedn": ("xlarge",) + _TO_32X[2:],
+    "r5": _TO_24X,
+    "r5b": _TO_24X,
+    "r5d": _TO_24X,
+    "r6g": _TO_16X,
+    "r6gd": _TO_16X,
+    "r6i": _TO_32X,
+    "r6id": _TO_32X,
+    "r6idn": _TO_32X,
+    "r6in": _TO_32X,
+    "r7g": _TO_16X,
+    "r7i": _TO_48X,
+    "r8a": _TO_48X,
+    "r8g": _TO_48X,
+    "r8gd": _TO_48X,
+    "x2g": _TO_16X,
+    "x2iedn": ("xlarge",) + _TO_32X[2:],
 }
 MYSQL_CLASS_FAMILIES = {"8.0": _MYSQL_CLASSES, "8.4": {**_MYSQL_CLASSES, "m8a": _TO_48X}}
 # Performance Insights is not offered on these sizes.
@@ -269,7 +402,8 @@ NO_PERFORMANCE_INSIGHTS_SIZES = ("micro", "small")
 # cfn-lint 1.58.0 (rdsadmin), and SQLAlchemy 2.1's RESERVED_WORDS_MYSQL (MySQL reference manual,
 # "Keywords and Reserved Words"), less admin and array, nonreserved since MySQL 8.0.12 and 8.0.19.
 # So admin, RDS's console default, is allowed. As of 2026-11.
-MYSQL_RESERVED_USER_NAMES = frozenset({"rdsadmin", "rdsrepladmin", "rdsproxyadmin"}) | frozenset("""
+MYSQL_RESERVED_USER_NAMES = frozenset({"rdsadmin", "rdsrepladmin", "rdsproxyadmin"}) | frozenset(
+    """
 accessible add all alter analyze and as asc asensitive before between bigint binary blob both by call
 cascade case change char character check collate column condition constraint continue convert create
 cross cube cume_dist current_date current_time current_timestamp current_user cursor database databases
@@ -293,7 +427,8 @@ sqlstate sqlwarning ssl starting stored straight_join system table terminated th
 tinytext to trailing trigger true undo union unique unlock unsigned update usage use using utc_date
 utc_time utc_timestamp values varbinary varchar varcharacter varying virtual when where while window
 with write xor year_month zerofill
-""".split())
+""".split()
+)
 
 
 def check_mysql_version(value: object) -> str:
@@ -331,6 +466,7 @@ def supports_performance_insights(instance_class: str) -> bool:
 
 
 # --- instance memory (moto's dump of EC2 DescribeInstanceTypes) ---------------------------------
+
 
 @lru_cache(maxsize=None)
 def _instance_memory() -> dict[str, int]:

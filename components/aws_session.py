@@ -46,13 +46,18 @@ def from_stack_config(config: Mapping[str, Any], region: Optional[str] = None) -
     region = region or config.get("aws:region") or None
     if config.get("aws:accessKey") and config.get("aws:secretKey"):
         session = boto3.session.Session(
-            aws_access_key_id=config["aws:accessKey"], aws_secret_access_key=config["aws:secretKey"],
-            aws_session_token=config.get("aws:token") or None, region_name=region)
+            aws_access_key_id=config["aws:accessKey"],
+            aws_secret_access_key=config["aws:secretKey"],
+            aws_session_token=config.get("aws:token") or None,
+            region_name=region,
+        )
     else:
         session = boto3.session.Session(profile_name=config.get("aws:profile") or None, region_name=region)
     for role in _roles(config):
-        request: dict[str, Any] = {"RoleArn": role["roleArn"],
-                                   "RoleSessionName": role.get("sessionName") or DEFAULT_SESSION_NAME}
+        request: dict[str, Any] = {
+            "RoleArn": role["roleArn"],
+            "RoleSessionName": role.get("sessionName") or DEFAULT_SESSION_NAME,
+        }
         if role.get("externalId"):
             request["ExternalId"] = role["externalId"]
         seconds = duration_seconds(role.get("duration"))
@@ -60,6 +65,9 @@ def from_stack_config(config: Mapping[str, Any], region: Optional[str] = None) -
             request["DurationSeconds"] = seconds
         credentials = session.client("sts").assume_role(**request)["Credentials"]
         session = boto3.session.Session(
-            aws_access_key_id=credentials["AccessKeyId"], aws_secret_access_key=credentials["SecretAccessKey"],
-            aws_session_token=credentials["SessionToken"], region_name=region)
+            aws_access_key_id=credentials["AccessKeyId"],
+            aws_secret_access_key=credentials["SecretAccessKey"],
+            aws_session_token=credentials["SessionToken"],
+            region_name=region,
+        )
     return session

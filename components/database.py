@@ -71,27 +71,34 @@ class Database(pulumi.ComponentResource):
         tags = dict(args.tags)
 
         self.guard = DatabaseGuard(
-            f"{name}-database-guard", username=args.username, engine_version=args.engine_version,
-            allow_replacement=args.allow_replacement, opts=child,
+            f"{name}-database-guard",
+            username=args.username,
+            engine_version=args.engine_version,
+            allow_replacement=args.allow_replacement,
+            opts=child,
         )
         # New with each database (it is replaced whenever the database would be): a unique
         # identifier, final snapshot name and log groups, safe when the new database is created
         # before the old one is deleted.
-        suffix = random.RandomId(f"{name}-database-id", byte_length=3, keepers={"username": args.username},
-                                 opts=child)
+        suffix = random.RandomId(f"{name}-database-id", byte_length=3, keepers={"username": args.username}, opts=child)
         identifier = suffix.hex.apply(lambda hex_: naming.rds_identifier(args.label, hex_))
         self.log_groups = {
             log: aws.cloudwatch.LogGroup(
                 f"{name}-rds-{log}-logs",
                 name=identifier.apply(lambda id_, log=log: f"/aws/rds/instance/{id_}/{log}"),
-                retention_in_days=args.log_retention_days, tags=tags, opts=child,
+                retention_in_days=args.log_retention_days,
+                tags=tags,
+                opts=child,
             )
             for log in EXPORTED_LOGS
         }
 
         subnet_group = aws.rds.SubnetGroup(
-            f"{name}-subnets", subnet_ids=list(args.subnet_ids), description="WSO2 AS database (private subnets)",
-            tags=tags, opts=child,
+            f"{name}-subnets",
+            subnet_ids=list(args.subnet_ids),
+            description="WSO2 AS database (private subnets)",
+            tags=tags,
+            opts=child,
         )
         # Auto-named and replaced for a new family: the new group exists before the upgrade uses it.
         parameter_group = aws.rds.ParameterGroup(
@@ -118,7 +125,8 @@ class Database(pulumi.ComponentResource):
             opts=child,
         )
         monitoring_policy = aws.iam.RolePolicyAttachment(
-            f"{name}-monitoring-policy", role=monitoring_role.name,
+            f"{name}-monitoring-policy",
+            role=monitoring_role.name,
             policy_arn=f"arn:{args.partition}:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole",
             opts=child,
         )
@@ -144,8 +152,9 @@ class Database(pulumi.ComponentResource):
             backup_retention_period=args.backup_retention_days,
             deletion_protection=args.deletion_protection,
             skip_final_snapshot=args.skip_final_snapshot,
-            final_snapshot_identifier=None if args.skip_final_snapshot else identifier.apply(
-                naming.final_snapshot_identifier),
+            final_snapshot_identifier=None
+            if args.skip_final_snapshot
+            else identifier.apply(naming.final_snapshot_identifier),
             copy_tags_to_snapshot=True,
             auto_minor_version_upgrade=True,
             # A major upgrade (8.0 -> 8.4) is allowed, and applied at once (the old parameter group
@@ -174,8 +183,12 @@ class Database(pulumi.ComponentResource):
         )
         # The master password reaches Secrets Manager only once RDS has it, so that no reader
         # (the manager's boot) ever holds a password RDS does not know yet.
-        args.secrets.store(SECRET_DB_MASTER_PASSWORD, args.secrets.db_master_password, pin_version=False,
-                           opts=pulumi.ResourceOptions(depends_on=[self.instance]))
+        args.secrets.store(
+            SECRET_DB_MASTER_PASSWORD,
+            args.secrets.db_master_password,
+            pin_version=False,
+            opts=pulumi.ResourceOptions(depends_on=[self.instance]),
+        )
 
         self.zone = aws.route53.Zone(
             f"{name}-private-zone",

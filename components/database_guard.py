@@ -36,13 +36,23 @@ def problems(olds: dict[str, Any], news: dict[str, Any]) -> list[tuple[str, str]
         return found
     for key, config_key in REPLACING_INPUTS.items():
         if olds.get(key) != news.get(key) and not news.get("allowReplacement"):
-            found.append((key, f"changing wso2-cluster:{config_key} from {olds.get(key)} to {news.get(key)} would "
-                               "replace the database and lose its data; set wso2-cluster:dbAllowReplacement true "
-                               "to allow it (take a snapshot first)"))
+            found.append(
+                (
+                    key,
+                    f"changing wso2-cluster:{config_key} from {olds.get(key)} to {news.get(key)} would "
+                    "replace the database and lose its data; set wso2-cluster:dbAllowReplacement true "
+                    "to allow it (take a snapshot first)",
+                )
+            )
     if _major(news["engineVersion"]) < _major(olds["engineVersion"]):
-        found.append(("engineVersion", f"RDS cannot downgrade MySQL {mysql_major(olds['engineVersion'])} to "
-                                       f"{mysql_major(news['engineVersion'])} (wso2-cluster:dbEngineVersion); "
-                                       "restore a snapshot into a new stack instead"))
+        found.append(
+            (
+                "engineVersion",
+                f"RDS cannot downgrade MySQL {mysql_major(olds['engineVersion'])} to "
+                f"{mysql_major(news['engineVersion'])} (wso2-cluster:dbEngineVersion); "
+                "restore a snapshot into a new stack instead",
+            )
+        )
     return found
 
 
@@ -72,12 +82,23 @@ class DatabaseGuardProvider(pulumi.dynamic.ResourceProvider):
 class DatabaseGuard(pulumi.dynamic.Resource, module="wso2", name="DatabaseGuard"):
     majorUpgrade: pulumi.Output[bool]  # true only in the update that raises the engine's major version
 
-    def __init__(self, name: str, *, username: str, engine_version: str, allow_replacement: bool,
-                 opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(
+        self,
+        name: str,
+        *,
+        username: str,
+        engine_version: str,
+        allow_replacement: bool,
+        opts: Optional[pulumi.ResourceOptions] = None,
+    ):
         super().__init__(
             DatabaseGuardProvider(),
             name,
-            {"username": username, "engineVersion": engine_version, "allowReplacement": allow_replacement,
-             "majorUpgrade": None},
+            {
+                "username": username,
+                "engineVersion": engine_version,
+                "allowReplacement": allow_replacement,
+                "majorUpgrade": None,
+            },
             opts,
         )

@@ -86,17 +86,21 @@ async def wait_after_delete(args: pulumi.ResourceHookArgs) -> None:
     arn, target = attachment_target(args.old_outputs or {})
     elbv2 = aws_session.from_stack_config(read_stack_config(), region=arn.split(":")[3]).client("elbv2")
     done = await asyncio.get_running_loop().run_in_executor(
-        HOOK_THREADS, lambda: wait_drained(elbv2, arn, target, clock=time.monotonic, sleep=time.sleep))
+        HOOK_THREADS, lambda: wait_drained(elbv2, arn, target, clock=time.monotonic, sleep=time.sleep)
+    )
     group = arn.split(":targetgroup/", 1)[-1].split("/", 1)[0]
     if done:
         pulumi.log.info(f"drained {target['Id']} from target group {group}")
     else:
-        pulumi.log.warn(f"{target['Id']} still draining from target group {group} after "
-                        f"{DRAIN_TIMEOUT_SECONDS} seconds; stopping it anyway")
+        pulumi.log.warn(
+            f"{target['Id']} still draining from target group {group} after "
+            f"{DRAIN_TIMEOUT_SECONDS} seconds; stopping it anyway"
+        )
 
 
 def drain_hook(name: str) -> pulumi.ResourceHook:
     """The stack's after-delete hook of its target group attachments (see the module docstring).
     ignore_errors: an AWS error while waiting is a warning; the attachment is gone either way."""
-    return pulumi.ResourceHook(name, wait_after_delete,
-                               opts=pulumi.ResourceHookOptions(on_dry_run=False, ignore_errors=True))
+    return pulumi.ResourceHook(
+        name, wait_after_delete, opts=pulumi.ResourceHookOptions(on_dry_run=False, ignore_errors=True)
+    )

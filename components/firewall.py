@@ -49,13 +49,25 @@ def plan_rules(
     sources = list(dict.fromkeys([*client_cidrs, *management_cidrs]))
     for i, cidr in enumerate(sources):
         for port in (80, 443):
-            rule(f"alb-in-{port}-client-{i}", "alb", "ingress", port, f"Clients {cidr} to the listener on {port}",
-                 cidr=cidr)
+            rule(
+                f"alb-in-{port}-client-{i}",
+                "alb",
+                "ingress",
+                port,
+                f"Clients {cidr} to the listener on {port}",
+                cidr=cidr,
+            )
     product_ports = ([("http", http_port)] if http_port is not None else []) + [("https", https_port)]
     for label, port in product_ports:
         rule(f"alb-out-{label}-nodes", "alb", "egress", port, f"To the node WSO2 {label.upper()} port", peer="nodes")
-        rule(f"nodes-in-{label}-alb", "nodes", "ingress", port, f"WSO2 {label.upper()} from the load balancer",
-             peer="alb")
+        rule(
+            f"nodes-in-{label}-alb",
+            "nodes",
+            "ingress",
+            port,
+            f"WSO2 {label.upper()} from the load balancer",
+            peer="alb",
+        )
     # Nodes: Hazelcast between members only. 443 out: the product zip and JDBC driver (S3 or
     # https), dnf (AL2023 mirrors are https), Secrets Manager, EC2 (discovery), SSM, CloudWatch.
     rule("nodes-in-cluster", "nodes", "ingress", cluster_port, "Hazelcast clustering between members", peer="nodes")

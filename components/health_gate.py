@@ -33,12 +33,12 @@ from typing import Any, Callable, Mapping, Optional, Sequence, Union
 
 import pulumi
 import pulumi.dynamic
-from pulumi.dynamic.dynamic import PROVIDER_KEY
 from botocore.exceptions import ClientError
+from pulumi.dynamic.dynamic import PROVIDER_KEY
 
 from components import aws_session
-from components.drain import HOOK_THREADS
 from components.config.load import read_pulumi_config as read_stack_config
+from components.drain import HOOK_THREADS
 
 DEFAULT_POLL_SECONDS = 15
 
@@ -237,14 +237,17 @@ async def wait_before_update(args: pulumi.ResourceHookArgs) -> None:
     props = args.new_inputs or {}
     session = aws_session.from_stack_config(read_stack_config(), region=str(props["region"]))
     elbv2 = session.client("elbv2")
-    await asyncio.get_running_loop().run_in_executor(HOOK_THREADS, lambda: wait_until_healthy(
-        elbv2,
-        targets_from_props(props["targets"]),
-        timeout_seconds=float(props["timeoutSeconds"]),
-        poll_seconds=float(props.get("pollSeconds", DEFAULT_POLL_SECONDS)),
-        clock=time.monotonic,  # looked up now (not bound at import), so tests can replace them
-        sleep=time.sleep,
-    ))
+    await asyncio.get_running_loop().run_in_executor(
+        HOOK_THREADS,
+        lambda: wait_until_healthy(
+            elbv2,
+            targets_from_props(props["targets"]),
+            timeout_seconds=float(props["timeoutSeconds"]),
+            poll_seconds=float(props.get("pollSeconds", DEFAULT_POLL_SECONDS)),
+            clock=time.monotonic,  # looked up now (not bound at import), so tests can replace them
+            sleep=time.sleep,
+        ),
+    )
 
 
 class HealthGate(pulumi.dynamic.Resource, module="wso2", name="HealthGate"):
@@ -284,5 +287,6 @@ class HealthGate(pulumi.dynamic.Resource, module="wso2", name="HealthGate"):
         }
         hook = pulumi.ResourceHook(f"{name}-wait", wait_before_update)
         opts = pulumi.ResourceOptions.merge(
-            opts, pulumi.ResourceOptions(hooks=pulumi.ResourceHookBinding(before_update=[hook])))
+            opts, pulumi.ResourceOptions(hooks=pulumi.ResourceHookBinding(before_update=[hook]))
+        )
         super().__init__(HealthGateProvider(), name, props, opts)

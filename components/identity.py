@@ -29,10 +29,12 @@ LOG_WRITE_ACTIONS = ["logs:CreateLogStream", "logs:PutLogEvents", "logs:Describe
 
 
 def assume_role_policy(service: str) -> str:
-    return json.dumps({
-        "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}],
-    })
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}],
+        }
+    )
 
 
 def s3_object_arn(url: str, partition: str = "aws") -> Optional[str]:
@@ -70,38 +72,61 @@ class Identity(pulumi.ComponentResource):
         ssm_core = f"arn:{args.partition}:iam::aws:policy/AmazonSSMManagedInstanceCore"
         objects = [arn for arn in (s3_object_arn(u, args.partition) for u in args.artifact_urls) if arn]
         log_resources = pulumi.Output.all(*args.log_group_arns).apply(
-            lambda arns: [resource for arn in arns for resource in (arn, f"{arn}:*")])
+            lambda arns: [resource for arn in arns for resource in (arn, f"{arn}:*")]
+        )
 
         self.roles, self.instance_profiles, self.boot_dependencies = {}, {}, {}
         for role in ROLES:
-            readable = [key for key in sorted(args.secrets.secrets)
-                        if role == "manager" or key != SECRET_DB_MASTER_PASSWORD]
+            readable = [
+                key for key in sorted(args.secrets.secrets) if role == "manager" or key != SECRET_DB_MASTER_PASSWORD
+            ]
             statements: list = [
-                {"Sid": "ReadNodeSecrets", "Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
-                 "Resource": [args.secrets.arn(key) for key in readable]},
-                {"Sid": "ReadLogAgentConfig", "Effect": "Allow", "Action": "ssm:GetParameter",
-                 "Resource": args.log_agent_parameter_arn},
+                {
+                    "Sid": "ReadNodeSecrets",
+                    "Effect": "Allow",
+                    "Action": "secretsmanager:GetSecretValue",
+                    "Resource": [args.secrets.arn(key) for key in readable],
+                },
+                {
+                    "Sid": "ReadLogAgentConfig",
+                    "Effect": "Allow",
+                    "Action": "ssm:GetParameter",
+                    "Resource": args.log_agent_parameter_arn,
+                },
                 {"Sid": "WriteNodeLogs", "Effect": "Allow", "Action": LOG_WRITE_ACTIONS, "Resource": log_resources},
-                {"Sid": "PutNodeMetrics", "Effect": "Allow", "Action": "cloudwatch:PutMetricData", "Resource": "*",
-                 "Condition": {"StringEquals": {"cloudwatch:namespace": args.metrics_namespace}}},
+                {
+                    "Sid": "PutNodeMetrics",
+                    "Effect": "Allow",
+                    "Action": "cloudwatch:PutMetricData",
+                    "Resource": "*",
+                    "Condition": {"StringEquals": {"cloudwatch:namespace": args.metrics_namespace}},
+                },
             ]
             if objects:
-                statements.append({"Sid": "ReadArtifacts", "Effect": "Allow", "Action": "s3:GetObject",
-                                   "Resource": objects})
+                statements.append(
+                    {"Sid": "ReadArtifacts", "Effect": "Allow", "Action": "s3:GetObject", "Resource": objects}
+                )
             if args.discovery == "instanceRole":
                 statements.append(DESCRIBE_INSTANCES)
             self.roles[role] = aws.iam.Role(
-                f"{name}-{role}-role", assume_role_policy=assume_role_policy("ec2.amazonaws.com"),
-                description=f"WSO2 AS cluster {role}", tags=tags, opts=child,
+                f"{name}-{role}-role",
+                assume_role_policy=assume_role_policy("ec2.amazonaws.com"),
+                description=f"WSO2 AS cluster {role}",
+                tags=tags,
+                opts=child,
             )
-            ssm = aws.iam.RolePolicyAttachment(f"{name}-{role}-ssm", role=self.roles[role].name,
-                                               policy_arn=ssm_core, opts=child)
+            ssm = aws.iam.RolePolicyAttachment(
+                f"{name}-{role}-ssm", role=self.roles[role].name, policy_arn=ssm_core, opts=child
+            )
             policy = aws.iam.RolePolicy(
-                f"{name}-{role}-policy", role=self.roles[role].id,
-                policy=pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": statements}), opts=child,
+                f"{name}-{role}-policy",
+                role=self.roles[role].id,
+                policy=pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": statements}),
+                opts=child,
             )
             self.instance_profiles[role] = aws.iam.InstanceProfile(
-                f"{name}-{role}-profile", role=self.roles[role].name, tags=tags, opts=child)
+                f"{name}-{role}-profile", role=self.roles[role].name, tags=tags, opts=child
+            )
             self.boot_dependencies[role] = [ssm, policy]
 
         if args.discovery == "accessKey":
@@ -114,11 +139,14 @@ class Identity(pulumi.ComponentResource):
         # FSBP IAM.2: no policy on the user itself; it gets its one permission from a group.
         group = aws.iam.Group(f"{name}-discovery", opts=child)
         group_policy = aws.iam.GroupPolicy(
-            f"{name}-discovery-policy", group=group.name,
-            policy=json.dumps({"Version": "2012-10-17", "Statement": [DESCRIBE_INSTANCES]}), opts=child,
+            f"{name}-discovery-policy",
+            group=group.name,
+            policy=json.dumps({"Version": "2012-10-17", "Statement": [DESCRIBE_INSTANCES]}),
+            opts=child,
         )
         membership = aws.iam.UserGroupMembership(
-            f"{name}-discovery-membership", user=user.name, groups=[group.name], opts=child)
+            f"{name}-discovery-membership", user=user.name, groups=[group.name], opts=child
+        )
         key = aws.iam.AccessKey(f"{name}-discovery-key", user=user.name, opts=child)
         # The key's values go only into Secrets Manager, so they never leave as plain Outputs.
         # Nodes also wait for the key's permission, so discovery works from the first boot.

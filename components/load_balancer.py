@@ -82,15 +82,19 @@ class LoadBalancer(pulumi.ComponentResource):
         if args.access_logs:
             bucket: pulumi.Input[str] = args.access_logs_bucket
             if bucket is None:
-                self.log_bucket = LogBucket(name, LogBucketArgs(
-                    name_prefix=args.label,
-                    log_prefix=args.label,
-                    region=args.region,
-                    partition=args.partition,
-                    # the logs may go when the load balancer may (no deletion protection)
-                    force_destroy=not args.deletion_protection,
-                    tags=tags,
-                ), child)
+                self.log_bucket = LogBucket(
+                    name,
+                    LogBucketArgs(
+                        name_prefix=args.label,
+                        log_prefix=args.label,
+                        region=args.region,
+                        partition=args.partition,
+                        # the logs may go when the load balancer may (no deletion protection)
+                        force_destroy=not args.deletion_protection,
+                        tags=tags,
+                    ),
+                    child,
+                )
                 bucket = self.log_bucket.bucket.bucket
                 # ELB checks that it may write to the bucket when logging is switched on.
                 alb_waits_for = self.log_bucket.ready
@@ -111,7 +115,9 @@ class LoadBalancer(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=alb_waits_for),
         )
 
-        def target_group(short: str, protocol: str, port: int, path: str, stickiness_seconds: int) -> aws.lb.TargetGroup:
+        def target_group(
+            short: str, protocol: str, port: int, path: str, stickiness_seconds: int
+        ) -> aws.lb.TargetGroup:
             # Auto-named from a short logical name (a target group's name has at most 32
             # characters): a group replaced for a new port or VPC gets a new name, and is created
             # before the old one is deleted.
@@ -123,12 +129,18 @@ class LoadBalancer(pulumi.ComponentResource):
                 port=port,
                 deregistration_delay=DEREGISTRATION_DELAY_SECONDS,
                 health_check=aws.lb.TargetGroupHealthCheckArgs(
-                    enabled=True, protocol=protocol, port="traffic-port", path=path, matcher=HEALTHY_CODES,
+                    enabled=True,
+                    protocol=protocol,
+                    port="traffic-port",
+                    path=path,
+                    matcher=HEALTHY_CODES,
                     **HEALTH_CHECK,
                 ),
                 stickiness=aws.lb.TargetGroupStickinessArgs(
                     type="lb_cookie", enabled=True, cookie_duration=stickiness_seconds
-                ) if stickiness_seconds else None,
+                )
+                if stickiness_seconds
+                else None,
                 tags=tags,
                 opts=child,
             )
@@ -137,16 +149,24 @@ class LoadBalancer(pulumi.ComponentResource):
         # mode nothing would use it, and AWS would report its targets unused (Target.NotInUse).
         self.workers_http = (
             target_group("wh", "HTTP", args.http_port, args.worker_health_check_path, args.worker_stickiness_seconds)
-            if args.http_mode == "forward" else None
+            if args.http_mode == "forward"
+            else None
         )
-        self.workers_https = target_group("ws", "HTTPS", args.https_port, args.worker_health_check_path,
-                                          args.worker_stickiness_seconds)
+        self.workers_https = target_group(
+            "ws", "HTTPS", args.https_port, args.worker_health_check_path, args.worker_stickiness_seconds
+        )
         # The management console keeps its session on one node.
-        self.manager_https = target_group("ms", "HTTPS", args.https_port, args.manager_health_check_path,
-                                          args.manager_stickiness_seconds)
-        self._worker_groups = [(label, group, port) for label, group, port in (
-            ("http", self.workers_http, args.http_port), ("https", self.workers_https, args.https_port))
-            if group is not None]
+        self.manager_https = target_group(
+            "ms", "HTTPS", args.https_port, args.manager_health_check_path, args.manager_stickiness_seconds
+        )
+        self._worker_groups = [
+            (label, group, port)
+            for label, group, port in (
+                ("http", self.workers_http, args.http_port),
+                ("https", self.workers_https, args.https_port),
+            )
+            if group is not None
+        ]
         self._manager_groups = [("https", self.manager_https, args.https_port)]
 
         redirect_to_https = dict(
@@ -172,10 +192,14 @@ class LoadBalancer(pulumi.ComponentResource):
             listener_arn=http.arn,
             priority=MANAGEMENT_RULE_PRIORITY,
             conditions=[self._host_is(args.management_host)],
-            actions=[aws.lb.ListenerRuleActionArgs(
-                type="redirect",
-                redirect=aws.lb.ListenerRuleActionRedirectArgs(protocol="HTTPS", port="443", status_code="HTTP_301"),
-            )],
+            actions=[
+                aws.lb.ListenerRuleActionArgs(
+                    type="redirect",
+                    redirect=aws.lb.ListenerRuleActionRedirectArgs(
+                        protocol="HTTPS", port="443", status_code="HTTP_301"
+                    ),
+                )
+            ],
             tags=tags,
             opts=child,
         )
@@ -193,15 +217,21 @@ class LoadBalancer(pulumi.ComponentResource):
         )
         # The console: the allowed sources (at most `cidrs_per_rule` per rule) to the manager;
         # anyone else asking for the management host gets 403, never the workers.
-        chunks = [args.management_cidrs[i:i + args.cidrs_per_rule]
-                  for i in range(0, len(args.management_cidrs), args.cidrs_per_rule)]
+        chunks = [
+            args.management_cidrs[i : i + args.cidrs_per_rule]
+            for i in range(0, len(args.management_cidrs), args.cidrs_per_rule)
+        ]
         for number, cidrs in enumerate(chunks):
             aws.lb.ListenerRule(
                 f"{name}-https-management" + (f"-{number}" if number else ""),
                 listener_arn=https.arn,
                 priority=MANAGEMENT_RULE_PRIORITY + number,
-                conditions=[self._host_is(args.management_host), aws.lb.ListenerRuleConditionArgs(
-                    source_ip=aws.lb.ListenerRuleConditionSourceIpArgs(values=list(cidrs)))],
+                conditions=[
+                    self._host_is(args.management_host),
+                    aws.lb.ListenerRuleConditionArgs(
+                        source_ip=aws.lb.ListenerRuleConditionSourceIpArgs(values=list(cidrs))
+                    ),
+                ],
                 actions=[aws.lb.ListenerRuleActionArgs(type="forward", target_group_arn=self.manager_https.arn)],
                 tags=tags,
                 opts=child,
@@ -211,13 +241,16 @@ class LoadBalancer(pulumi.ComponentResource):
             listener_arn=https.arn,
             priority=MANAGEMENT_DENY_PRIORITY,
             conditions=[self._host_is(args.management_host)],
-            actions=[aws.lb.ListenerRuleActionArgs(
-                type="fixed-response",
-                fixed_response=aws.lb.ListenerRuleActionFixedResponseArgs(
-                    content_type="text/plain", status_code="403",
-                    message_body="The management console is not reachable from this address.\n",
-                ),
-            )],
+            actions=[
+                aws.lb.ListenerRuleActionArgs(
+                    type="fixed-response",
+                    fixed_response=aws.lb.ListenerRuleActionFixedResponseArgs(
+                        content_type="text/plain",
+                        status_code="403",
+                        message_body="The management console is not reachable from this address.\n",
+                    ),
+                )
+            ],
             tags=tags,
             opts=child,
         )
@@ -231,9 +264,11 @@ class LoadBalancer(pulumi.ComponentResource):
                     zone_id=args.public_zone_id,
                     name=host,
                     type="A",
-                    aliases=[aws.route53.RecordAliasArgs(
-                        name=self.alb.dns_name, zone_id=self.alb.zone_id, evaluate_target_health=True
-                    )],
+                    aliases=[
+                        aws.route53.RecordAliasArgs(
+                            name=self.alb.dns_name, zone_id=self.alb.zone_id, evaluate_target_health=True
+                        )
+                    ],
                     opts=child,
                 )
 
@@ -244,13 +279,18 @@ class LoadBalancer(pulumi.ComponentResource):
         }
         self.register_outputs({"dnsName": self.alb.dns_name, "targetGroupArns": self.target_group_arns})
 
-    def attach(self, node_name: str, role: str, instance: aws.ec2.Instance) -> list[tuple[aws.lb.TargetGroup, int, aws.lb.TargetGroupAttachment]]:
+    def attach(
+        self, node_name: str, role: str, instance: aws.ec2.Instance
+    ) -> list[tuple[aws.lb.TargetGroup, int, aws.lb.TargetGroupAttachment]]:
         """Register a node's instance in its role's target groups: (group, port, attachment)."""
         groups = self._manager_groups if role == "manager" else self._worker_groups
         attached = []
         for label, group, port in groups:
             attachment = aws.lb.TargetGroupAttachment(
-                f"{self._name}-{node_name}-{label}", target_group_arn=group.arn, target_id=instance.id, port=port,
+                f"{self._name}-{node_name}-{label}",
+                target_group_arn=group.arn,
+                target_id=instance.id,
+                port=port,
                 # its instance stops only once it has drained (components/drain.py)
                 opts=pulumi.ResourceOptions(parent=self, hooks=pulumi.ResourceHookBinding(after_delete=[self._drain])),
             )
@@ -259,9 +299,7 @@ class LoadBalancer(pulumi.ComponentResource):
 
     @staticmethod
     def _host_is(host: str) -> aws.lb.ListenerRuleConditionArgs:
-        return aws.lb.ListenerRuleConditionArgs(
-            host_header=aws.lb.ListenerRuleConditionHostHeaderArgs(values=[host])
-        )
+        return aws.lb.ListenerRuleConditionArgs(host_header=aws.lb.ListenerRuleConditionHostHeaderArgs(values=[host]))
 
     def _web_acl(self, name: str, args: LoadBalancerArgs, tags: Mapping[str, str]) -> aws.wafv2.WebAcl:
         """AWS managed rule groups and a per-client-IP rate limit, in front of an old product."""
@@ -269,29 +307,38 @@ class LoadBalancer(pulumi.ComponentResource):
 
         def visibility(metric: str) -> aws.wafv2.WebAclVisibilityConfigArgs:
             return aws.wafv2.WebAclVisibilityConfigArgs(
-                cloudwatch_metrics_enabled=True, metric_name=metric, sampled_requests_enabled=True)
+                cloudwatch_metrics_enabled=True, metric_name=metric, sampled_requests_enabled=True
+            )
 
         rules = [
             aws.wafv2.WebAclRuleArgs(
                 name=group,
                 priority=priority,
-                override_action=aws.wafv2.WebAclRuleOverrideActionArgs(none=aws.wafv2.WebAclRuleOverrideActionNoneArgs()),
+                override_action=aws.wafv2.WebAclRuleOverrideActionArgs(
+                    none=aws.wafv2.WebAclRuleOverrideActionNoneArgs()
+                ),
                 statement=aws.wafv2.WebAclRuleStatementArgs(
                     managed_rule_group_statement=aws.wafv2.WebAclRuleStatementManagedRuleGroupStatementArgs(
-                        vendor_name="AWS", name=group)),
+                        vendor_name="AWS", name=group
+                    )
+                ),
                 visibility_config=visibility(group),
             )
             for priority, group in enumerate(MANAGED_RULE_GROUPS, start=1)
         ]
-        rules.append(aws.wafv2.WebAclRuleArgs(
-            name="rate-limit-per-client-ip",
-            priority=len(rules) + 1,
-            action=aws.wafv2.WebAclRuleActionArgs(block=aws.wafv2.WebAclRuleActionBlockArgs()),
-            statement=aws.wafv2.WebAclRuleStatementArgs(
-                rate_based_statement=aws.wafv2.WebAclRuleStatementRateBasedStatementArgs(
-                    limit=args.web_acl_rate_limit, aggregate_key_type="IP")),
-            visibility_config=visibility("rate-limit-per-client-ip"),
-        ))
+        rules.append(
+            aws.wafv2.WebAclRuleArgs(
+                name="rate-limit-per-client-ip",
+                priority=len(rules) + 1,
+                action=aws.wafv2.WebAclRuleActionArgs(block=aws.wafv2.WebAclRuleActionBlockArgs()),
+                statement=aws.wafv2.WebAclRuleStatementArgs(
+                    rate_based_statement=aws.wafv2.WebAclRuleStatementRateBasedStatementArgs(
+                        limit=args.web_acl_rate_limit, aggregate_key_type="IP"
+                    )
+                ),
+                visibility_config=visibility("rate-limit-per-client-ip"),
+            )
+        )
         web_acl = aws.wafv2.WebAcl(
             f"{name}-waf",
             scope="REGIONAL",
@@ -301,8 +348,9 @@ class LoadBalancer(pulumi.ComponentResource):
             tags=dict(tags),
             opts=child,
         )
-        aws.wafv2.WebAclAssociation(f"{name}-waf-association", resource_arn=self.alb.arn,
-                                    web_acl_arn=web_acl.arn, opts=child)
+        aws.wafv2.WebAclAssociation(
+            f"{name}-waf-association", resource_arn=self.alb.arn, web_acl_arn=web_acl.arn, opts=child
+        )
         return web_acl
 
     def _certificate(self, name: str, args: LoadBalancerArgs, tags: Mapping[str, str]) -> pulumi.Input[str]:

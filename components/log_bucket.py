@@ -73,28 +73,34 @@ class LogBucket(pulumi.ComponentResource):
         encryption = aws.s3.BucketServerSideEncryptionConfiguration(
             f"{name}-alb-logs-encryption",
             bucket=self.bucket.id,
-            rules=[aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                    sse_algorithm="AES256",  # SSE-S3: the only encryption ALB log delivery supports
-                ),
-            )],
+            rules=[
+                aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                    apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                        sse_algorithm="AES256",  # SSE-S3: the only encryption ALB log delivery supports
+                    ),
+                )
+            ],
             opts=child,
         )
         aws.s3.BucketLifecycleConfiguration(
             f"{name}-alb-logs-lifecycle",
             bucket=self.bucket.id,
-            rules=[aws.s3.BucketLifecycleConfigurationRuleArgs(
-                id="expire-access-logs",
-                status="Enabled",
-                filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=f"{args.log_prefix}/"),
-                expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=LOG_RETENTION_DAYS),
-            ), aws.s3.BucketLifecycleConfigurationRuleArgs(
-                id="abort-incomplete-uploads",
-                status="Enabled",
-                filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
-                abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
-                    days_after_initiation=ABORT_INCOMPLETE_UPLOADS_DAYS),
-            )],
+            rules=[
+                aws.s3.BucketLifecycleConfigurationRuleArgs(
+                    id="expire-access-logs",
+                    status="Enabled",
+                    filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=f"{args.log_prefix}/"),
+                    expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=LOG_RETENTION_DAYS),
+                ),
+                aws.s3.BucketLifecycleConfigurationRuleArgs(
+                    id="abort-incomplete-uploads",
+                    status="Enabled",
+                    filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
+                    abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
+                        days_after_initiation=ABORT_INCOMPLETE_UPLOADS_DAYS
+                    ),
+                ),
+            ],
             opts=child,
         )
 
@@ -119,13 +125,15 @@ class LogBucket(pulumi.ComponentResource):
                 },
             ]
             if elb_account:
-                statements.append({
-                    "Sid": "ElbAccountLogDelivery",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": f"arn:{args.partition}:iam::{elb_account}:root"},
-                    "Action": "s3:PutObject",
-                    "Resource": log_objects,
-                })
+                statements.append(
+                    {
+                        "Sid": "ElbAccountLogDelivery",
+                        "Effect": "Allow",
+                        "Principal": {"AWS": f"arn:{args.partition}:iam::{elb_account}:root"},
+                        "Action": "s3:PutObject",
+                        "Resource": log_objects,
+                    }
+                )
             return json.dumps({"Version": "2012-10-17", "Statement": statements})
 
         policy = aws.s3.BucketPolicy(

@@ -89,7 +89,9 @@ class Network(pulumi.ComponentResource):
         )
         igw = aws.ec2.InternetGateway(f"{name}-igw", vpc_id=vpc.id, tags={**tags, "Name": f"{name}-igw"}, opts=child)
 
-        public_rt = aws.ec2.RouteTable(f"{name}-public-rt", vpc_id=vpc.id, tags={**tags, "Name": f"{name}-public"}, opts=child)
+        public_rt = aws.ec2.RouteTable(
+            f"{name}-public-rt", vpc_id=vpc.id, tags={**tags, "Name": f"{name}-public"}, opts=child
+        )
         aws.ec2.Route(
             f"{name}-public-default-route",
             route_table_id=public_rt.id,
@@ -172,16 +174,20 @@ class Network(pulumi.ComponentResource):
         role = aws.iam.Role(
             f"{name}-flow-logs-role",
             description="VPC flow logs delivery to CloudWatch Logs",
-            assume_role_policy=json.dumps({
-                "Version": "2012-10-17",
-                "Statement": [{
-                    "Effect": "Allow",
-                    "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
-                    "Action": "sts:AssumeRole",
-                    # confused-deputy guard: only flow logs of this account may use the role
-                    "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
-                }],
-            }),
+            assume_role_policy=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
+                            "Action": "sts:AssumeRole",
+                            # confused-deputy guard: only flow logs of this account may use the role
+                            "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+                        }
+                    ],
+                }
+            ),
             tags=tags,
             opts=child,
         )
@@ -189,15 +195,21 @@ class Network(pulumi.ComponentResource):
         policy = aws.iam.RolePolicy(
             f"{name}-flow-logs-policy",
             role=role.id,
-            policy=log_group.arn.apply(lambda arn: json.dumps({
-                "Version": "2012-10-17",
-                "Statement": [{
-                    "Sid": "DeliverFlowLogs",
-                    "Effect": "Allow",
-                    "Action": FLOW_LOG_ACTIONS,
-                    "Resource": [arn, f"{arn}:*"],
-                }],
-            })),
+            policy=log_group.arn.apply(
+                lambda arn: json.dumps(
+                    {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Sid": "DeliverFlowLogs",
+                                "Effect": "Allow",
+                                "Action": FLOW_LOG_ACTIONS,
+                                "Resource": [arn, f"{arn}:*"],
+                            }
+                        ],
+                    }
+                )
+            ),
             opts=child,
         )
         aws.ec2.FlowLog(

@@ -14,12 +14,10 @@ from typing import Mapping, Optional, Sequence
 import pulumi
 import pulumi_aws as aws
 
-from components.config.schema import ClusterConfig
-
 AMI_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-{arch}"
 
 
-def node_ami(config: ClusterConfig, label: str, parent: pulumi.Resource) -> pulumi.Input[str]:
+def node_ami(ami_id: Optional[str], architecture: str, label: str, parent: pulumi.Resource) -> pulumi.Input[str]:
     """The pinned AMI, else the latest Amazon Linux 2023 for the architecture, pinned in state.
 
     A newer AL2023 release must not replace every node at the next `pulumi up`, so the latest
@@ -28,13 +26,14 @@ def node_ami(config: ClusterConfig, label: str, parent: pulumi.Resource) -> pulu
     architecture, so the nodes are replaced (rolling) onto an image they can boot. A pinned
     amiId rolls the nodes onto exactly that image.
     """
-    if config.ami_id:
-        return config.ami_id
+    if ami_id:
+        return ami_id
     # insecure_value: a public AMI id is no secret (the provider marks the value secret, which
     # would make every instance's ami input secret).
-    latest = aws.ssm.get_parameter_output(name=AMI_PARAMETER.format(arch=config.architecture)).insecure_value
-    return pulumi.Stash(f"{label}-node-ami-{config.architecture}", input=latest,
-                        opts=pulumi.ResourceOptions(parent=parent)).output
+    latest = aws.ssm.get_parameter_output(name=AMI_PARAMETER.format(arch=architecture)).insecure_value
+    return pulumi.Stash(
+        f"{label}-node-ami-{architecture}", input=latest, opts=pulumi.ResourceOptions(parent=parent)
+    ).output
 
 
 @dataclass
@@ -114,6 +113,10 @@ class Node(pulumi.ComponentResource):
             ),
         )
         self.register_outputs(
-            {"privateIp": self.private_ip, "instanceId": self.instance.id, "networkInterfaceId": self.network_interface.id}
+            {
+                "privateIp": self.private_ip,
+                "instanceId": self.instance.id,
+                "networkInterfaceId": self.network_interface.id,
+            }
         )
         return self.instance

@@ -50,20 +50,23 @@ def agent_config(group_names: Mapping[str, str], namespace: str) -> str:
         if event_start:
             entry["multi_line_start_pattern"] = event_start
         collect.append(entry)
-    return json.dumps({
-        "agent": {"metrics_collection_interval": 60},
-        "logs": {"logs_collected": {"files": {"collect_list": collect}}},
-        "metrics": {
-            "namespace": namespace,
-            "append_dimensions": {"InstanceId": "${aws:InstanceId}"},
-            # also published with InstanceId alone, which is what the alarms watch
-            "aggregation_dimensions": [["InstanceId"]],
-            "metrics_collected": {
-                "mem": {"measurement": ["mem_used_percent"]},
-                "disk": {"measurement": ["used_percent"], "resources": ["/"], "drop_device": True},
+    return json.dumps(
+        {
+            "agent": {"metrics_collection_interval": 60},
+            "logs": {"logs_collected": {"files": {"collect_list": collect}}},
+            "metrics": {
+                "namespace": namespace,
+                "append_dimensions": {"InstanceId": "${aws:InstanceId}"},
+                # also published with InstanceId alone, which is what the alarms watch
+                "aggregation_dimensions": [["InstanceId"]],
+                "metrics_collected": {
+                    "mem": {"measurement": ["mem_used_percent"]},
+                    "disk": {"measurement": ["used_percent"], "resources": ["/"], "drop_device": True},
+                },
             },
         },
-    }, sort_keys=True)
+        sort_keys=True,
+    )
 
 
 class NodeLogs(pulumi.ComponentResource):
@@ -78,8 +81,11 @@ class NodeLogs(pulumi.ComponentResource):
         self.group_names = {key: f"{args.prefix}/{suffix}" for key, suffix in suffixes.items()}
         self.groups = {
             key: aws.cloudwatch.LogGroup(
-                f"{name}-{suffixes[key]}-logs", name=group_name, retention_in_days=args.retention_days,
-                tags=dict(args.tags), opts=child,
+                f"{name}-{suffixes[key]}-logs",
+                name=group_name,
+                retention_in_days=args.retention_days,
+                tags=dict(args.tags),
+                opts=child,
             )
             for key, group_name in self.group_names.items()
         }

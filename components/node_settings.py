@@ -66,7 +66,9 @@ def build_node_settings(
     deployment_sync = DeploymentSync(mode=sync_mode)
     if sync_mode == "svn":
         deployment_sync = DeploymentSync(
-            mode="svn", svn_url=config.svn_url, svn_user=config.svn_user,
+            mode="svn",
+            svn_url=config.svn_url,
+            svn_user=config.svn_user,
             svn_kit=Artifact(config.svn_kit_url, config.svn_kit_sha256),
             trilead_ssh=Artifact(config.trilead_ssh_url, config.trilead_ssh_sha256),
         )
@@ -111,8 +113,9 @@ def trial_render_problems(config: ClusterConfig, *, project: str, stack: str) ->
     longest_ips = [f"10.255.255.{251 + i}" for i in range(5)]  # 15 characters, as long as IPv4 gets
     secrets = {
         name: SecretRef(
-            arn=partition.arn("secretsmanager", config.region, "123456789012",
-                              f"secret:{label}-discovery-secret-key-1234567-AbCdEf"),
+            arn=partition.arn(
+                "secretsmanager", config.region, "123456789012", f"secret:{label}-discovery-secret-key-1234567-AbCdEf"
+            ),
             version_id="01234567-89ab-cdef-0123-456789abcdef",
         )
         for name in ALL_SECRETS
@@ -127,8 +130,10 @@ def trial_render_problems(config: ClusterConfig, *, project: str, stack: str) ->
     )
     wka = longest_ips[: config.wka_member_count] if config.membership_scheme == "wka" else []
     problems = []
-    for role, name, ip in (("manager", "manager", longest_ips[0]), ("worker", f"worker-{config.worker_count}",
-                                                                     longest_ips[-1])):
+    for role, name, ip in (
+        ("manager", "manager", longest_ips[0]),
+        ("worker", f"worker-{config.worker_count}", longest_ips[-1]),
+    ):
         settings = build_node_settings(config, role=role, name=name, private_ip=ip, wka_members=wka, facts=facts)
         try:
             render_user_data(settings)

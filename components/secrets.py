@@ -107,8 +107,14 @@ class Secrets(pulumi.ComponentResource):
     def arn(self, key: str) -> pulumi.Output[str]:
         return self.secrets[key].arn
 
-    def store(self, key: str, value: pulumi.Input[str], *, pin_version: bool = True,
-              opts: Optional[pulumi.ResourceOptions] = None) -> aws.secretsmanager.SecretVersion:
+    def store(
+        self,
+        key: str,
+        value: pulumi.Input[str],
+        *,
+        pin_version: bool = True,
+        opts: Optional[pulumi.ResourceOptions] = None,
+    ) -> aws.secretsmanager.SecretVersion:
         """Store a secret's value. With `pin_version`, nodes read exactly this version (a new
         value rolls them) and boot only once it exists."""
         secret = self.secrets[key]
@@ -121,7 +127,8 @@ class Secrets(pulumi.ComponentResource):
         if pin_version:
             self.versions.append(version)
             self.refs[key] = pulumi.Output.all(secret.arn, version.version_id).apply(
-                lambda values: {"arn": values[0], "versionId": values[1]})
+                lambda values: {"arn": values[0], "versionId": values[1]}
+            )
         else:
             self.refs[key] = secret.arn.apply(lambda arn: {"arn": arn, "versionId": None})
         return version

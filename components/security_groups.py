@@ -47,16 +47,22 @@ class SecurityGroups(pulumi.ComponentResource):
         # reads the node group's actual name from its output.
         groups = {
             key: aws.ec2.SecurityGroup(
-                f"{name}-{suffix}", vpc_id=args.vpc_id, description=DESCRIPTIONS[key],
-                tags={**tags, "Name": f"{name}-{suffix}"}, opts=child,
+                f"{name}-{suffix}",
+                vpc_id=args.vpc_id,
+                description=DESCRIPTIONS[key],
+                tags={**tags, "Name": f"{name}-{suffix}"},
+                opts=child,
             )
-            for key, suffix in suffixes.items() if key in used
+            for key, suffix in suffixes.items()
+            if key in used
         }
         self.alb, self.node, self.database = groups["alb"], groups["nodes"], groups["db"]
         self.efs = groups.get("efs")
 
         for rule in args.rules:
-            resource = aws.vpc.SecurityGroupIngressRule if rule.direction == "ingress" else aws.vpc.SecurityGroupEgressRule
+            resource = (
+                aws.vpc.SecurityGroupIngressRule if rule.direction == "ingress" else aws.vpc.SecurityGroupEgressRule
+            )
             resource(
                 f"{name}-{rule.label}",
                 security_group_id=groups[rule.group].id,

@@ -25,18 +25,33 @@ class SharedFilesArgs:
 
 
 def file_system_policy(file_system_arn: str) -> str:
-    return json.dumps({
-        "Version": "2012-10-17",
-        "Statement": [
-            {"Sid": "MountThroughMountTargets", "Effect": "Allow", "Principal": {"AWS": "*"},
-             "Action": ["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite",
-                        "elasticfilesystem:ClientRootAccess"],
-             "Resource": file_system_arn,
-             "Condition": {"Bool": {"elasticfilesystem:AccessedViaMountTarget": "true"}}},
-            {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": {"AWS": "*"}, "Action": "*",
-             "Resource": file_system_arn, "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
-        ],
-    })
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "MountThroughMountTargets",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": "*"},
+                    "Action": [
+                        "elasticfilesystem:ClientMount",
+                        "elasticfilesystem:ClientWrite",
+                        "elasticfilesystem:ClientRootAccess",
+                    ],
+                    "Resource": file_system_arn,
+                    "Condition": {"Bool": {"elasticfilesystem:AccessedViaMountTarget": "true"}},
+                },
+                {
+                    "Sid": "DenyInsecureTransport",
+                    "Effect": "Deny",
+                    "Principal": {"AWS": "*"},
+                    "Action": "*",
+                    "Resource": file_system_arn,
+                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                },
+            ],
+        }
+    )
 
 
 class SharedFiles(pulumi.ComponentResource):
@@ -54,16 +69,23 @@ class SharedFiles(pulumi.ComponentResource):
             opts=child,
         )
         aws.efs.BackupPolicy(
-            f"{name}-deployment-fs-backup", file_system_id=self.file_system.id,
-            backup_policy=aws.efs.BackupPolicyBackupPolicyArgs(status="ENABLED"), opts=child,
+            f"{name}-deployment-fs-backup",
+            file_system_id=self.file_system.id,
+            backup_policy=aws.efs.BackupPolicyBackupPolicyArgs(status="ENABLED"),
+            opts=child,
         )
         aws.efs.FileSystemPolicy(
-            f"{name}-deployment-fs-policy", file_system_id=self.file_system.id,
-            policy=self.file_system.arn.apply(file_system_policy), opts=child,
+            f"{name}-deployment-fs-policy",
+            file_system_id=self.file_system.id,
+            policy=self.file_system.arn.apply(file_system_policy),
+            opts=child,
         )
         for index, subnet_id in enumerate(args.subnet_ids):
             aws.efs.MountTarget(
-                f"{name}-deployment-fs-{index}", file_system_id=self.file_system.id, subnet_id=subnet_id,
-                security_groups=[args.security_group_id], opts=child,
+                f"{name}-deployment-fs-{index}",
+                file_system_id=self.file_system.id,
+                subnet_id=subnet_id,
+                security_groups=[args.security_group_id],
+                opts=child,
             )
         self.register_outputs({"fileSystemId": self.file_system.id})

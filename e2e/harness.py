@@ -39,8 +39,9 @@ class Result:
 
 
 class Workspace:
-    def __init__(self, directory: Path, *, source: Path = ROOT, moto_url: Optional[str] = None,
-                 region: str = "eu-west-1"):
+    def __init__(
+        self, directory: Path, *, source: Path = ROOT, moto_url: Optional[str] = None, region: str = "eu-west-1"
+    ):
         self.dir = directory
         self.project = directory / "project"
         self.project.mkdir(parents=True)
@@ -76,8 +77,12 @@ class Workspace:
 
     def pulumi(self, *args: str, check: bool = True, timeout: float = 900) -> Result:
         completed = subprocess.run(
-            [str(ENGINE_BIN / "pulumi"), *args, "--non-interactive"], cwd=self.project, env=self.env,
-            capture_output=True, text=True, timeout=timeout,
+            [str(ENGINE_BIN / "pulumi"), *args, "--non-interactive"],
+            cwd=self.project,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
         )
         result = Result(completed.returncode, completed.stdout, completed.stderr)
         if check and result.code != 0:

@@ -41,8 +41,10 @@ def refusal(stack: str, work_dir: Path) -> Optional[str]:
     except (StackFileError, ConfigError) as error:
         return f"stack {stack}: {str(error).splitlines()[0]}"
     if config.prod_like:
-        return (f"stack {stack} is prod-like (dbDeletionProtection or loadBalancerDeletionProtection is true): "
-                "e2e deploys only stacks that may be thrown away")
+        return (
+            f"stack {stack} is prod-like (dbDeletionProtection or loadBalancerDeletionProtection is true): "
+            "e2e deploys only stacks that may be thrown away"
+        )
     return None
 
 
@@ -109,8 +111,12 @@ def _last_line(error: Exception) -> str:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m e2e.run", description=__doc__.split("\n\n")[0])
     parser.add_argument("--stack", default="dev", help="the stack file to copy (default: dev)")
-    parser.add_argument("--verify", action=argparse.BooleanOptionalAction, default=True,
-                        help="run python -m verify on the deployed stack (default: on)")
+    parser.add_argument(
+        "--verify",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="run python -m verify on the deployed stack (default: on)",
+    )
     parser.add_argument("--work-dir", type=Path, default=ROOT, help="the project directory (default: this one)")
     args = parser.parse_args(argv)
 

@@ -24,7 +24,6 @@ from threading import Event
 
 import grpc
 from google.protobuf import empty_pb2, json_format
-
 from pulumi.runtime.proto import language_pb2, language_pb2_grpc, plugin_pb2
 
 from engine.run_program import USER_ACTIONABLE_EXIT  # the program showed its error itself
@@ -40,7 +39,9 @@ def virtualenv_python(info) -> str:
     path = Path(venv) if os.path.isabs(venv) else Path(info.root_directory) / venv
     python = path / "bin" / "python"
     if not python.exists():
-        raise FileNotFoundError(f"Pulumi.yaml's virtualenv is {venv!r}, but {python} does not exist (make venv/.installed)")
+        raise FileNotFoundError(
+            f"Pulumi.yaml's virtualenv is {venv!r}, but {python} does not exist (make venv/.installed)"
+        )
     return str(python)
 
 
@@ -71,8 +72,9 @@ class LanguageHost(language_pb2_grpc.LanguageRuntimeServicer):
 
     def GetRequiredPackages(self, request, context):
         packages = [
-            plugin_pb2.PackageDependency(name=p["name"], kind="resource", version=p.get("version", ""),
-                                         server=p.get("server", ""))
+            plugin_pb2.PackageDependency(
+                name=p["name"], kind="resource", version=p.get("version", ""), server=p.get("server", "")
+            )
             for p in plugin_packages(virtualenv_python(request.info))
         ]
         return language_pb2.GetRequiredPackagesResponse(packages=packages)
@@ -83,9 +85,14 @@ class LanguageHost(language_pb2_grpc.LanguageRuntimeServicer):
     def Run(self, request, context):
         args = [virtualenv_python(request.info), "-u", str(RUN_PROGRAM)]
         for flag, value in (
-            ("monitor", request.monitor_address), ("engine", self.engine_address), ("project", request.project),
-            ("root_directory", request.info.root_directory), ("stack", request.stack), ("pwd", request.pwd),
-            ("dry_run", "true" if request.dryRun else "false"), ("parallel", str(request.parallel)),
+            ("monitor", request.monitor_address),
+            ("engine", self.engine_address),
+            ("project", request.project),
+            ("root_directory", request.info.root_directory),
+            ("stack", request.stack),
+            ("pwd", request.pwd),
+            ("dry_run", "true" if request.dryRun else "false"),
+            ("parallel", str(request.parallel)),
             ("organization", request.organization),
         ):
             if value:

@@ -38,8 +38,18 @@ def report_error(message: str) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    for flag in ("project", "root_directory", "stack", "parallel", "dry_run", "pwd", "monitor", "engine",
-                 "tracing", "organization"):
+    for flag in (
+        "project",
+        "root_directory",
+        "stack",
+        "parallel",
+        "dry_run",
+        "pwd",
+        "monitor",
+        "engine",
+        "tracing",
+        "organization",
+    ):
         parser.add_argument(f"--{flag}")
     parser.add_argument("PROGRAM")
     parser.add_argument("ARGS", nargs="*")
@@ -47,8 +57,13 @@ def main() -> int:
 
     pulumi.runtime.set_all_config(pulumi.runtime.get_config_env(), pulumi.runtime.get_config_secret_keys_env())
     settings = pulumi.runtime.Settings(
-        monitor=args.monitor, engine=args.engine, project=args.project, stack=args.stack,
-        parallel=int(args.parallel or 0), dry_run=args.dry_run == "true", organization=args.organization,
+        monitor=args.monitor,
+        engine=args.engine,
+        project=args.project,
+        stack=args.stack,
+        parallel=int(args.parallel or 0),
+        dry_run=args.dry_run == "true",
+        organization=args.organization,
         root_directory=args.root_directory,
     )
     pulumi.runtime.configure(settings)

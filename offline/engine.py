@@ -14,13 +14,13 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Optional
 
-import pulumi
-from pulumi.runtime import mocks as pulumi_mocks
-from pulumi.runtime import rpc, settings, stack as pulumi_stack
-from pulumi.dynamic.dynamic import PROVIDER_KEY
-from pulumi.runtime.sync_await import _sync_await
-
 import dill
+import pulumi
+from pulumi.dynamic.dynamic import PROVIDER_KEY
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import rpc, settings
+from pulumi.runtime import stack as pulumi_stack
+from pulumi.runtime.sync_await import _sync_await
 
 ACCOUNT_ID = "123456789012"
 SECRET_SIG = rpc._special_secret_sig  # the marker of a secret value on the wire
@@ -169,8 +169,12 @@ class AwsMocks(pulumi.runtime.Mocks):
             rid = f"sg-{h}"
             out.setdefault("name", f"{name}-{h[:7]}")
             out["arn"] = self._arn("ec2", f"security-group/{rid}")
-        elif t in ("aws:ec2/internetGateway:InternetGateway", "aws:ec2/natGateway:NatGateway",
-                   "aws:ec2/routeTable:RouteTable", "aws:ec2/eip:Eip"):
+        elif t in (
+            "aws:ec2/internetGateway:InternetGateway",
+            "aws:ec2/natGateway:NatGateway",
+            "aws:ec2/routeTable:RouteTable",
+            "aws:ec2/eip:Eip",
+        ):
             prefix = {"InternetGateway": "igw", "NatGateway": "nat", "RouteTable": "rtb", "Eip": "eipalloc"}
             rid = f"{prefix[t.rsplit(':', 1)[1]]}-{h}"
             if t.endswith("Eip"):
@@ -178,8 +182,12 @@ class AwsMocks(pulumi.runtime.Mocks):
         elif t == "aws:lb/loadBalancer:LoadBalancer":
             lb_name = inputs.get("name") or f"{name}-{h[:7]}"
             rid = self._arn("elasticloadbalancing", f"loadbalancer/app/{lb_name}/{h[:16]}")
-            out.update(arn=rid, arnSuffix=f"app/{lb_name}/{h[:16]}", zoneId="Z32O12XQLNTSW2",
-                       dnsName=f"{lb_name}-{int(h[:8], 16)}.{self.region}.elb.amazonaws.com")
+            out.update(
+                arn=rid,
+                arnSuffix=f"app/{lb_name}/{h[:16]}",
+                zoneId="Z32O12XQLNTSW2",
+                dnsName=f"{lb_name}-{int(h[:8], 16)}.{self.region}.elb.amazonaws.com",
+            )
         elif t == "aws:lb/targetGroup:TargetGroup":
             tg_name = inputs.get("name") or f"{name}-{h[:7]}"
             rid = self._arn("elasticloadbalancing", f"targetgroup/{tg_name}/{h[:16]}")
@@ -191,8 +199,14 @@ class AwsMocks(pulumi.runtime.Mocks):
             identifier = inputs.get("identifier") or f"{name}-{h[:7]}"
             rid = identifier
             address = f"{identifier}.c{h[:10]}.{self.region}.rds.amazonaws.com"
-            out.update(identifier=identifier, address=address, endpoint=f"{address}:3306", port=3306,
-                       arn=self._arn("rds", f"db:{identifier}"), resourceId=f"db-{h.upper()[:26]}")
+            out.update(
+                identifier=identifier,
+                address=address,
+                endpoint=f"{address}:3306",
+                port=3306,
+                arn=self._arn("rds", f"db:{identifier}"),
+                resourceId=f"db-{h.upper()[:26]}",
+            )
         elif t == "aws:secretsmanager/secret:Secret":
             secret_name = inputs.get("name") or f"{name}-{h[:7]}"
             rid = self._arn("secretsmanager", f"secret:{secret_name}-{h[:6]}")
@@ -202,10 +216,20 @@ class AwsMocks(pulumi.runtime.Mocks):
             version_id = _uuid(self._hex(name, str(inputs.get("secretString")), n=32))
             rid = f"{inputs.get('secretId')}|{version_id}"
             out.update(arn=inputs.get("secretId"), versionId=version_id)
-        elif t in ("aws:iam/role:Role", "aws:iam/user:User", "aws:iam/instanceProfile:InstanceProfile",
-                   "aws:iam/policy:Policy", "aws:iam/group:Group"):
-            kind = {"Role": "role", "User": "user", "InstanceProfile": "instance-profile",
-                    "Policy": "policy", "Group": "group"}[t.rsplit(":", 1)[1]]
+        elif t in (
+            "aws:iam/role:Role",
+            "aws:iam/user:User",
+            "aws:iam/instanceProfile:InstanceProfile",
+            "aws:iam/policy:Policy",
+            "aws:iam/group:Group",
+        ):
+            kind = {
+                "Role": "role",
+                "User": "user",
+                "InstanceProfile": "instance-profile",
+                "Policy": "policy",
+                "Group": "group",
+            }[t.rsplit(":", 1)[1]]
             iam_name = inputs.get("name") or f"{name}-{h[:7]}"
             rid = iam_name
             out.update(name=iam_name, arn=self._arn("iam", f"{kind}/{iam_name}"), uniqueId=f"AID{h.upper()[:17]}")
@@ -226,16 +250,20 @@ class AwsMocks(pulumi.runtime.Mocks):
             out.update(name=rid, arn=self._arn("rds", f"pg:{rid}"))
         elif t == "aws:s3/bucket:Bucket":
             # the bucket's name is its id (bucket, else bucket_prefix + a unique suffix)
-            rid = inputs.get("bucket") or (f"{inputs['bucketPrefix']}{h[:26]}" if inputs.get("bucketPrefix")
-                                           else f"{name}-{h[:8]}")
+            rid = inputs.get("bucket") or (
+                f"{inputs['bucketPrefix']}{h[:26]}" if inputs.get("bucketPrefix") else f"{name}-{h[:8]}"
+            )
             out.update(bucket=rid, arn=f"arn:aws:s3:::{rid}", bucketDomainName=f"{rid}.s3.amazonaws.com")
         elif t == "aws:cloudwatch/logGroup:LogGroup":
             rid = inputs.get("name") or f"{name}-{h[:7]}"
             out.update(name=rid, arn=self._arn("logs", f"log-group:{rid}"))
         elif t == "random:index/randomId:RandomId":
             size = int(inputs.get("byteLength", 8))
-            out.update(hex=h[: 2 * size], dec=str(int(h[: 2 * size], 16)),
-                       b64Std=base64.b64encode(bytes.fromhex(h[: 2 * size])).decode())
+            out.update(
+                hex=h[: 2 * size],
+                dec=str(int(h[: 2 * size], 16)),
+                b64Std=base64.b64encode(bytes.fromhex(h[: 2 * size])).decode(),
+            )
         elif t == "pulumi:index:Stash":
             out["output"] = inputs.get("input")  # a stash's output is the input it was created with
         elif t.startswith("pulumi-python:dynamic"):
@@ -256,7 +284,10 @@ class AwsMocks(pulumi.runtime.Mocks):
             out["arn"] = self._arn("ssm", f"parameter/{rid.lstrip('/')}")
         elif t == "aws:efs/fileSystem:FileSystem":
             rid = f"fs-{h}"
-            out.update(arn=self._arn("elasticfilesystem", f"file-system/{rid}"), dnsName=f"{rid}.efs.{self.region}.amazonaws.com")
+            out.update(
+                arn=self._arn("elasticfilesystem", f"file-system/{rid}"),
+                dnsName=f"{rid}.efs.{self.region}.amazonaws.com",
+            )
         elif t == "aws:cloudwatch/metricAlarm:MetricAlarm":
             alarm = inputs.get("name") or f"{name}-{h[:7]}"
             rid = alarm
@@ -268,8 +299,10 @@ class AwsMocks(pulumi.runtime.Mocks):
         elif t == "random:index/randomPassword:RandomPassword":
             out["result"] = f"Mock{h}Pw1"
         elif t == "tls:index/privateKey:PrivateKey":
-            out.update(privateKeyPem=f"-----BEGIN PRIVATE KEY-----\nmock{h}\n-----END PRIVATE KEY-----\n",
-                       publicKeyPem="-----BEGIN PUBLIC KEY-----\nmock\n-----END PUBLIC KEY-----\n")
+            out.update(
+                privateKeyPem=f"-----BEGIN PRIVATE KEY-----\nmock{h}\n-----END PRIVATE KEY-----\n",
+                publicKeyPem="-----BEGIN PUBLIC KEY-----\nmock\n-----END PUBLIC KEY-----\n",
+            )
         elif t == "tls:index/selfSignedCert:SelfSignedCert":
             out["certPem"] = f"-----BEGIN CERTIFICATE-----\nmock{h}\n-----END CERTIFICATE-----\n"
         out.setdefault("arn", self._arn(t.split(":")[1].split("/")[0], f"{name}/{h[:12]}"))
@@ -292,14 +325,21 @@ class AwsMocks(pulumi.runtime.Mocks):
         if token in ("aws:index/getRegion:getRegion",):
             return {"name": self.region, "region": self.region, "id": self.region}
         if token == "aws:index/getCallerIdentity:getCallerIdentity":
-            return {"accountId": ACCOUNT_ID, "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/mock", "userId": "AIDAMOCK",
-                    "id": ACCOUNT_ID}
+            return {
+                "accountId": ACCOUNT_ID,
+                "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/mock",
+                "userId": "AIDAMOCK",
+                "id": ACCOUNT_ID,
+            }
         if token == "aws:ec2/getSubnet:getSubnet":
             subnet_id = a.get("id", "subnet-unknown")
             index = int(self._hex(subnet_id, n=2), 16) % 2
-            return {"id": subnet_id, "availabilityZone": f"{self.region}{'ab'[index]}",
-                    "cidrBlock": f"10.99.{int(self._hex(subnet_id, n=2), 16)}.0/24",
-                    "vpcId": a.get("vpcId", "vpc-existing")}
+            return {
+                "id": subnet_id,
+                "availabilityZone": f"{self.region}{'ab'[index]}",
+                "cidrBlock": f"10.99.{int(self._hex(subnet_id, n=2), 16)}.0/24",
+                "vpcId": a.get("vpcId", "vpc-existing"),
+            }
         if token == "aws:ec2/getVpc:getVpc":
             return {"id": a.get("id"), "cidrBlock": "10.99.0.0/16", "arn": self._arn("ec2", f"vpc/{a.get('id')}")}
         raise NotImplementedError(f"the offline engine has no mock for the call {token}")
@@ -438,8 +478,9 @@ def run_program(
     pulumi.runtime.set_all_config(dict(config), list(secret_keys))
     settings.ROOT.set(None)
     warnings = _WarningRecorder()
-    pulumi_mocks.set_mocks(monitor.mocks, project=project, stack=stack, preview=False, monitor=monitor,
-                           logger=_PROGRAM_LOG)
+    pulumi_mocks.set_mocks(
+        monitor.mocks, project=project, stack=stack, preview=False, monitor=monitor, logger=_PROGRAM_LOG
+    )
     settings.ROOT.set(None)  # set_mocks made a root stack; run_in_stack makes the one we record
     _PROGRAM_LOG.addHandler(warnings)
     try:

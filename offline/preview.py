@@ -27,9 +27,9 @@ from components.config.schema import ConfigError
 from offline.engine import DeclaredResource, Inventory
 from offline.program import run_stack
 from offline.stack_config import ROOT, StackFileError, load_stack_config
-from userdata.unpack import UnpackedUserData, unpack_user_data
 from userdata import EC2_USER_DATA_LIMIT
 from userdata.settings import ALL_SECRETS
+from userdata.unpack import UnpackedUserData, unpack_user_data
 
 INSTANCE = "aws:ec2/instance:Instance"
 APPLY_CONFIG = "/opt/wso2-cluster/bin/apply-config"
@@ -122,7 +122,11 @@ def print_operations(inventory: Inventory, nodes: list[Node], out=sys.stdout) ->
         print(f"  {node.name}", file=out)
         for entry in agent["logs"]["logs_collected"]["files"]["collect_list"]:
             print(f"    log    {entry['log_group_name']} (stream {node.instance_id}) <- {entry['file_path']}", file=out)
-        alarms = [a for a in inventory.of_type(ALARM) if (a.inputs.get("dimensions") or {}).get("InstanceId") == node.instance_id]
+        alarms = [
+            a
+            for a in inventory.of_type(ALARM)
+            if (a.inputs.get("dimensions") or {}).get("InstanceId") == node.instance_id
+        ]
         for alarm in sorted(alarms, key=lambda a: a.inputs["metricName"]):  # registration order varies
             ec2_actions = [a.rsplit(":", 1)[1] for a in alarm.inputs["alarmActions"] if ":automate:" in a]
             then = f" -> {', '.join(ec2_actions)}" if ec2_actions else ""
@@ -199,8 +203,10 @@ def main(argv: Optional[list[str]] = None) -> int:
         return 1
     print(f"Offline preview of stack '{args.stack}' (mock engine; no AWS calls)")
     for key in stack.placeholders:
-        print(f"  note: {key} is encrypted and PULUMI_CONFIG_PASSPHRASE is not set (or the stack's secrets are not "
-              "passphrase-based): a placeholder that every secret key accepts stands in for it")
+        print(
+            f"  note: {key} is encrypted and PULUMI_CONFIG_PASSPHRASE is not set (or the stack's secrets are not "
+            "passphrase-based): a placeholder that every secret key accepts stands in for it"
+        )
     nodes = nodes_of(inventory)
     print_warnings(inventory)
     print_plan(inventory, nodes)

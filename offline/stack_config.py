@@ -55,7 +55,9 @@ def _read_yaml(path: Path) -> dict:
     try:
         data = yaml.safe_load(path.read_text()) or {}
     except FileNotFoundError:
-        raise StackFileError(f"{path.name}: no such file (stacks here: {', '.join(list_stacks(path.parent))})") from None
+        raise StackFileError(
+            f"{path.name}: no such file (stacks here: {', '.join(list_stacks(path.parent))})"
+        ) from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""
@@ -150,8 +152,14 @@ def cli_refusal(project_file: dict, stack: str, stack_values: dict) -> Optional[
     def qualified(key: str) -> str:
         return key if ":" in key else f"{project}:{key}"
 
-    missing = [k for k, d in declared.items() if qualified(k) not in stack_values and "default" not in d
-               and "value" not in d and qualified(k).split(":")[0] == project]
+    missing = [
+        k
+        for k, d in declared.items()
+        if qualified(k) not in stack_values
+        and "default" not in d
+        and "value" not in d
+        and qualified(k).split(":")[0] == project
+    ]
     if missing:
         return f"Stack '{stack}' is missing configuration value{'s' if len(missing) > 1 else ''} {_quoted(missing)}"
     for key in sorted(declared):
@@ -184,7 +192,9 @@ def load_stack_config(stack: str, directory: Path = ROOT) -> StackConfig:
         return key if ":" in key else f"{project}:{key}"
 
     for key, declaration in (project_file.get("config") or {}).items():
-        if isinstance(declaration, dict) and ("type" in declaration or "default" in declaration or "value" in declaration):
+        if isinstance(declaration, dict) and (
+            "type" in declaration or "default" in declaration or "value" in declaration
+        ):
             if "value" in declaration:
                 values[qualified(key)] = as_cli_string(declaration["value"])
             elif "default" in declaration:

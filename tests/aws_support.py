@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-_MACHINE_SETTINGS = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_REGION", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN",
-                     "AWS_SECURITY_TOKEN")
+_MACHINE_SETTINGS = (
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_REGION",
+    "AWS_ENDPOINT_URL",
+    "AWS_SESSION_TOKEN",
+    "AWS_SECURITY_TOKEN",
+)
 
 
 def isolate_aws_environment(monkeypatch: pytest.MonkeyPatch, tmp_path, region: str) -> None:

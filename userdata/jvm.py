@@ -31,7 +31,13 @@ def default_heap_mib(memory_mib: int) -> int:
 def java_options(heap_mib: Union[int, str], product_home: str) -> Tuple[str, ...]:
     """The options wso2server.sh gets in JAVA_OPTS (`heap_mib` may be a shell variable)."""
     return (
-        f"-Xms{heap_mib}m", f"-Xmx{heap_mib}m", f"-XX:MaxMetaspaceSize={METASPACE_MAX_MIB}m",
-        f"-Xloggc:{product_home}/{GC_LOG}", "-XX:+PrintGCDetails", "-XX:+PrintGCDateStamps",
-        "-XX:+UseGCLogFileRotation", "-XX:NumberOfGCLogFiles=5", "-XX:GCLogFileSize=10M",
+        f"-Xms{heap_mib}m",
+        f"-Xmx{heap_mib}m",
+        f"-XX:MaxMetaspaceSize={METASPACE_MAX_MIB}m",
+        f"-Xloggc:{product_home}/{GC_LOG}",
+        "-XX:+PrintGCDetails",
+        "-XX:+PrintGCDateStamps",
+        "-XX:+UseGCLogFileRotation",
+        "-XX:NumberOfGCLogFiles=5",
+        "-XX:GCLogFileSize=10M",
     )

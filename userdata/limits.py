@@ -62,9 +62,7 @@ _UNPRINTABLE = re.compile(r"[\s\x00-\x1f\x7f]")
 
 def check_host_name(value: object) -> str:
     if not isinstance(value, str) or len(value) > HOST_NAME_MAX or not _HOST.fullmatch(value):
-        raise ValueError(
-            f"must be a lower-case DNS host name like as.example.com, at most {HOST_NAME_MAX} characters"
-        )
+        raise ValueError(f"must be a lower-case DNS host name like as.example.com, at most {HOST_NAME_MAX} characters")
     return value
 
 
@@ -80,8 +78,10 @@ def is_s3_bucket_name(name: object) -> bool:
 
 def check_s3_bucket(value: object) -> str:
     if not is_s3_bucket_name(value):
-        raise ValueError("must be an S3 bucket name like my-alb-logs (3 to 63 lower-case letters, digits, dots or "
-                         "hyphens; not an IP address; no reserved prefix like sthree- or suffix like -s3alias)")
+        raise ValueError(
+            "must be an S3 bucket name like my-alb-logs (3 to 63 lower-case letters, digits, dots or "
+            "hyphens; not an IP address; no reserved prefix like sthree- or suffix like -s3alias)"
+        )
     return value
 
 
@@ -102,14 +102,11 @@ class Location:
 
 def check_download_url(value: object) -> Location:
     """An s3://bucket/key URI or an https:// URL: no credentials, a valid port, a file path."""
-    allowed = (
-        f"must be an s3://bucket/key URI or an https:// URL of the file (at most {URL_MAX} characters, "
-        "no spaces)"
-    )
+    allowed = f"must be an s3://bucket/key URI or an https:// URL of the file (at most {URL_MAX} characters, no spaces)"
     if not isinstance(value, str) or len(value) > URL_MAX or _UNPRINTABLE.search(value) or not value.isascii():
         raise ValueError(allowed)
     if value.startswith("s3://"):
-        bucket, _, key = value[len("s3://"):].partition("/")
+        bucket, _, key = value[len("s3://") :].partition("/")
         _no_credentials(bucket)
         if not is_s3_bucket_name(bucket) or not key or key.endswith("/"):
             raise ValueError(allowed)
@@ -119,7 +116,12 @@ def check_download_url(value: object) -> Location:
         _no_credentials(parts.netloc)
         if _port(parts) == 0:
             raise ValueError(allowed)
-        if not _is_host(parts.hostname or "") or not parts.path.strip("/") or parts.path.endswith("/") or parts.fragment:
+        if (
+            not _is_host(parts.hostname or "")
+            or not parts.path.strip("/")
+            or parts.path.endswith("/")
+            or parts.fragment
+        ):
             raise ValueError(allowed)
         return Location("https", parts.hostname, parts.path + (f"?{parts.query}" if parts.query else ""))
     raise ValueError(allowed)
@@ -153,8 +155,14 @@ def _is_host(host: str) -> bool:
         address = ipaddress.ip_address(host)
     except ValueError:
         return bool(re.fullmatch(rf"{_LABEL}(\.{_LABEL})*", host.lower())) and len(host) <= 253
-    return (address.version == 4 and not address.is_loopback and not address.is_link_local
-            and not address.is_multicast and not address.is_unspecified and not address.is_reserved)
+    return (
+        address.version == 4
+        and not address.is_loopback
+        and not address.is_link_local
+        and not address.is_multicast
+        and not address.is_unspecified
+        and not address.is_reserved
+    )
 
 
 SVN_DEFAULT_PORTS = {"http": 80, "https": 443, "svn": 3690}
@@ -174,7 +182,6 @@ def check_svn_url(value: object) -> str:
     if "@" in parts.netloc:
         raise ValueError("must not carry credentials (user:password@): use svnUser and svnPassword")
     return value
-
 
 
 def svn_port(url: str) -> int:

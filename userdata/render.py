@@ -103,7 +103,9 @@ def validate(s: NodeSettings) -> None:
             raise ValueError(f"node {s.name!r}: {what}")
 
     need(s.role in ("manager", "worker"), f"role must be 'manager' or 'worker', got {s.role!r}")
-    need(s.membership_scheme in ("aws", "wka"), f"membership_scheme must be 'aws' or 'wka', got {s.membership_scheme!r}")
+    need(
+        s.membership_scheme in ("aws", "wka"), f"membership_scheme must be 'aws' or 'wka', got {s.membership_scheme!r}"
+    )
     for ip in (s.private_ip, *s.wka_members):
         try:
             ipaddress.IPv4Address(ip)
@@ -121,12 +123,16 @@ def validate(s: NodeSettings) -> None:
     sync = s.deployment_sync
     artifacts = [("product", s.product), ("jdbc_driver", s.jdbc_driver)]
     if sync.mode == "svn":
-        need(bool(sync.svn_url and sync.svn_user and sync.svn_kit and sync.trilead_ssh),
-             "deployment_sync svn needs svn_url, svn_user, svn_kit and trilead_ssh")
+        need(
+            bool(sync.svn_url and sync.svn_user and sync.svn_kit and sync.trilead_ssh),
+            "deployment_sync svn needs svn_url, svn_user, svn_kit and trilead_ssh",
+        )
         check("deployment_sync.svn_url", limits.check_svn_url, sync.svn_url)
         artifacts += [("svn_kit", sync.svn_kit), ("trilead_ssh", sync.trilead_ssh)]
-        need(sync.svn_kit.sha256 is not None and sync.trilead_ssh.sha256 is not None,
-             "deployment_sync svn needs the SHA-256 of svn_kit and trilead_ssh")
+        need(
+            sync.svn_kit.sha256 is not None and sync.trilead_ssh.sha256 is not None,
+            "deployment_sync svn needs the SHA-256 of svn_kit and trilead_ssh",
+        )
     elif sync.mode == "efs":
         need(bool(sync.file_system_id), "deployment_sync efs needs file_system_id")
     else:
@@ -137,16 +143,23 @@ def validate(s: NodeSettings) -> None:
     if s.membership_scheme == "aws":
         a = s.aws_discovery
         need(a is not None, "membership_scheme 'aws' needs aws_discovery")
-        need(a.credentials in ("accessKey", "instanceRole"),
-             f"aws_discovery.credentials must be accessKey or instanceRole: {a.credentials!r}")
-        need(a.credentials != "instanceRole" or bool(a.iam_role), "aws_discovery.credentials 'instanceRole' needs iam_role")
+        need(
+            a.credentials in ("accessKey", "instanceRole"),
+            f"aws_discovery.credentials must be accessKey or instanceRole: {a.credentials!r}",
+        )
+        need(
+            a.credentials != "instanceRole" or bool(a.iam_role),
+            "aws_discovery.credentials 'instanceRole' needs iam_role",
+        )
     unknown = sorted(set(s.secrets) - set(ALL_SECRETS))
     need(not unknown, f"unknown secret names {unknown}; known: {list(ALL_SECRETS)}")
     missing = [k for k in required_secrets(s) if k not in s.secrets or not s.secrets[k].arn]
     need(not missing, f"secrets lacks the ARN of {missing}")
     need(s.role == "worker" or bool(s.database.master_username), "the manager needs database.master_username")
-    need(jvm.MIN_HEAP_MIB <= s.heap_mb <= jvm.MAX_HEAP_MIB,
-         f"heap_mb must be from {jvm.MIN_HEAP_MIB} to {jvm.MAX_HEAP_MIB}, got {s.heap_mb}")
+    need(
+        jvm.MIN_HEAP_MIB <= s.heap_mb <= jvm.MAX_HEAP_MIB,
+        f"heap_mb must be from {jvm.MIN_HEAP_MIB} to {jvm.MAX_HEAP_MIB}, got {s.heap_mb}",
+    )
 
 
 def _artifact(artifact) -> Any:
@@ -171,7 +184,9 @@ def node_document(settings: NodeSettings) -> Dict[str, Any]:
             "membershipScheme": s.membership_scheme,
             "port": s.cluster_port,
             "wkaMembers": [ip for ip in s.wka_members if ip != s.private_ip] if s.membership_scheme == "wka" else [],
-            "aws": None if a is None else {
+            "aws": None
+            if a is None
+            else {
                 "region": a.region,
                 "securityGroup": a.security_group_name,
                 "tagKey": a.tag_key,
@@ -205,8 +220,7 @@ def node_document(settings: NodeSettings) -> Dict[str, Any]:
         "heapMb": s.heap_mb,
         # only the secrets this node needs, so it fetches (and may read) nothing else
         "secrets": {
-            name: {"arn": s.secrets[name].arn, "versionId": s.secrets[name].version_id}
-            for name in required_secrets(s)
+            name: {"arn": s.secrets[name].arn, "versionId": s.secrets[name].version_id} for name in required_secrets(s)
         },
     }
 
@@ -228,7 +242,11 @@ def _python_for_node(source: str) -> str:
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef)) and node.body:
             first = node.body[0]
-            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
+            if (
+                isinstance(first, ast.Expr)
+                and isinstance(first.value, ast.Constant)
+                and isinstance(first.value.value, str)
+            ):
                 dropped_lines.update(range(first.lineno + (len(node.body) == 1), first.end_lineno + 1))
                 if len(node.body) == 1:  # a body that was only a docstring
                     lines[first.lineno - 1] = " " * first.col_offset + "pass"
@@ -239,9 +257,11 @@ def _python_for_node(source: str) -> str:
             lines[row - 1] = lines[row - 1][:column].rstrip()
         elif token.end[0] > row and token.type != tokenize.NL:
             inside_strings.update(range(row + 1, token.end[0] + 1))
-    kept = [line if number in inside_strings else _one_space_per_level(line)
-            for number, line in enumerate(lines, 1)
-            if number not in dropped_lines and (line.strip() or number in inside_strings)]
+    kept = [
+        line if number in inside_strings else _one_space_per_level(line)
+        for number, line in enumerate(lines, 1)
+        if number not in dropped_lines and (line.strip() or number in inside_strings)
+    ]
     return "\n".join(kept) + "\n"
 
 
@@ -262,8 +282,11 @@ def _block_safe(text: str) -> bool:
         return False
     for ch in text:
         o = ord(ch)
-        if not (ch in "\t\n" or 0x20 <= o < 0x7F or (o >= 0xA0 and ch not in "\u2028\u2029\ufeff"
-                                                      and not 0xD800 <= o < 0xE000)):
+        if not (
+            ch in "\t\n"
+            or 0x20 <= o < 0x7F
+            or (o >= 0xA0 and ch not in "\u2028\u2029\ufeff" and not 0xD800 <= o < 0xE000)
+        ):
             return False
     lines = text.split("\n")
     if lines[0][:1] in (" ", "\t"):
@@ -296,9 +319,15 @@ _ENV.filters["yaml_content"] = _yaml_content
 
 def template_context() -> Dict[str, str]:
     """The paths the node-side templates are rendered with, and the JVM options (of the node's $heapMb)."""
-    return {"base": BASE_DIR, "product_home": PRODUCT_HOME, "state_dir": STATE_DIR, "log_dir": LOG_DIR,
-            "unit_dir": UNIT_DIR, "shared_mount": SHARED_MOUNT,
-            "java_options": " ".join(jvm.java_options("${heapMb}", PRODUCT_HOME))}
+    return {
+        "base": BASE_DIR,
+        "product_home": PRODUCT_HOME,
+        "state_dir": STATE_DIR,
+        "log_dir": LOG_DIR,
+        "unit_dir": UNIT_DIR,
+        "shared_mount": SHARED_MOUNT,
+        "java_options": " ".join(jvm.java_options("${heapMb}", PRODUCT_HOME)),
+    }
 
 
 @functools.lru_cache(maxsize=None)

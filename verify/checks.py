@@ -115,7 +115,9 @@ def _security_group_ids(instance: dict) -> set[str]:
     return groups
 
 
-def _node_results(node: Node, instance: dict | None, status: dict | None, outputs: StackOutputs) -> Iterator[CheckResult]:
+def _node_results(
+    node: Node, instance: dict | None, status: dict | None, outputs: StackOutputs
+) -> Iterator[CheckResult]:
     prefix = f"{node.label} ({node.instance_id})"
     if instance is None:
         yield CheckResult(f"{prefix} exists", False, "instance not found")
@@ -124,10 +126,14 @@ def _node_results(node: Node, instance: dict | None, status: dict | None, output
     if ip == node.private_ip:
         yield CheckResult(f"{prefix} exists", True, f"found, private IP {ip}")
     else:
-        yield CheckResult(f"{prefix} exists", False, f"found, but private IP {ip} differs from the output {node.private_ip}")
+        yield CheckResult(
+            f"{prefix} exists", False, f"found, but private IP {ip} differs from the output {node.private_ip}"
+        )
 
     state = instance.get("State", {}).get("Name", "unknown")
-    yield CheckResult(f"{prefix} state", state == "running", state if state == "running" else f"{state} (expected running)")
+    yield CheckResult(
+        f"{prefix} state", state == "running", state if state == "running" else f"{state} (expected running)"
+    )
 
     problems = _status_problems(status)
     yield CheckResult(
@@ -150,7 +156,9 @@ def _node_results(node: Node, instance: dict | None, status: dict | None, output
     yield CheckResult(
         f"{prefix} security group",
         sg in groups,
-        f"has {sg}" if sg in groups else f"node security group {sg} missing (has: {', '.join(sorted(groups)) or 'none'})",
+        f"has {sg}"
+        if sg in groups
+        else f"node security group {sg} missing (has: {', '.join(sorted(groups)) or 'none'})",
     )
 
     tokens = (instance.get("MetadataOptions") or {}).get("HttpTokens")
@@ -200,7 +208,9 @@ def check_target_groups(elbv2: Any, outputs: StackOutputs) -> Iterator[CheckResu
         for node in expected:
             found = registered.pop(node.instance_id, []) + registered.pop(node.private_ip, [])
             if not found:
-                yield CheckResult(f"target group {key} {node.label} ({node.instance_id})", False, f"not registered in {arn}")
+                yield CheckResult(
+                    f"target group {key} {node.label} ({node.instance_id})", False, f"not registered in {arn}"
+                )
             for description in found:
                 name, state, reason = _target_health(key, node.label, description)
                 if state == "healthy":
@@ -242,9 +252,13 @@ def check_database(rds: Any, outputs: StackOutputs) -> Iterator[CheckResult]:
         return
     db = found[0]
     status = db.get("DBInstanceStatus", "unknown")
-    yield CheckResult(f"{prefix} status", status == "available", status if status == "available" else f"{status} (expected available)")
+    yield CheckResult(
+        f"{prefix} status", status == "available", status if status == "available" else f"{status} (expected available)"
+    )
     encrypted = db.get("StorageEncrypted") is True
-    yield CheckResult(f"{prefix} storage encryption", encrypted, "storage encrypted" if encrypted else "storage NOT encrypted")
+    yield CheckResult(
+        f"{prefix} storage encryption", encrypted, "storage encrypted" if encrypted else "storage NOT encrypted"
+    )
     public = db.get("PubliclyAccessible") is not False
     yield CheckResult(
         f"{prefix} public access",

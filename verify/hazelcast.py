@@ -5,9 +5,9 @@ A node logs its view of the cluster whenever membership changes, as one multi-li
     TID: [-1] [] [2026-11-25 10:00:01,234]  INFO {com.hazelcast.cluster.ClusterService} -  [10.0.1.10]:5701 [wso2.as.domain] [3.5]
 
     Members [3] {
-    	Member [10.0.1.10]:5701 this
-    	Member [10.0.2.10]:5701
-    	Member [10.0.3.10]:5701
+        Member [10.0.1.10]:5701 this
+        Member [10.0.2.10]:5701
+        Member [10.0.3.10]:5701
     }
      {com.hazelcast.cluster.ClusterService}
 
@@ -56,7 +56,7 @@ def parse_member_list(message: str) -> MemberList:
     if header is None:
         raise UnparseableMemberList("no 'Members [n] {' header")
     end = message.find("}", header.end())
-    body = message[header.end():] if end < 0 else message[header.end():end]
+    body = message[header.end() :] if end < 0 else message[header.end() : end]
     members = tuple(Member(m.group(1), int(m.group(2)), m.group(3) is not None) for m in MEMBER.finditer(body))
     count = int(header.group(1))
     if count != len(members):

@@ -25,7 +25,7 @@ from typing import Any, Callable, Iterator, Optional
 
 from botocore.exceptions import ClientError
 
-from verify.checks import CheckResult, aws_error
+from verify.checks import CheckResult
 from verify.hazelcast import MemberList, UnparseableMemberList, parse_member_list
 from verify.outputs import Node, StackOutputs
 from verify.ssm import RemoteCommand
@@ -55,7 +55,11 @@ class NodeView:
 
     @property
     def source(self) -> str:
-        return "live" if self.logged_at is None else f"from its log as of {self.logged_at}; no live view ({self.why_not_live})"
+        return (
+            "live"
+            if self.logged_at is None
+            else f"from its log as of {self.logged_at}; no live view ({self.why_not_live})"
+        )
 
     @property
     def member_set(self) -> frozenset[tuple[str, int]]:
@@ -79,8 +83,9 @@ def _newest_logged_list(logs: Any, group: str, stream: str, since_ms: int) -> Op
     return newest
 
 
-def logged_view(logs: Any, group: Optional[str], node: Node, why_not_live: str, window_hours: float,
-                now_ms: int) -> NodeView:
+def logged_view(
+    logs: Any, group: Optional[str], node: Node, why_not_live: str, window_hours: float, now_ms: int
+) -> NodeView:
     """The node's newest member list logged within the window, else why there is none."""
     no_live = f"no live view ({why_not_live})"
     if group is None:
@@ -92,8 +97,11 @@ def logged_view(logs: Any, group: Optional[str], node: Node, why_not_live: str, 
             raise
         event = None
     if event is None:
-        return NodeView(node, problem=f"{no_live} and no member list logged in {group} in the last {window_hours:g} h "
-                                      "(Hazelcast logs it only when membership changes)")
+        return NodeView(
+            node,
+            problem=f"{no_live} and no member list logged in {group} in the last {window_hours:g} h "
+            "(Hazelcast logs it only when membership changes)",
+        )
     stamp = when(event.get("timestamp", 0))
     try:
         members = parse_member_list(event.get("message", ""))
@@ -107,10 +115,16 @@ def without_stale_logs(views: list[NodeView]) -> list[NodeView]:
     live_sets = {v.member_set for v in views if v.live}
     if not live_sets:
         return views
-    return [view if view.live or view.members is None or view.member_set in live_sets else
-            NodeView(view.node, problem=f"no live view ({view.why_not_live}); its member list logged at "
-                                        f"{view.logged_at} is stale: the nodes asked now see other members")
-            for view in views]
+    return [
+        view
+        if view.live or view.members is None or view.member_set in live_sets
+        else NodeView(
+            view.node,
+            problem=f"no live view ({view.why_not_live}); its member list logged at "
+            f"{view.logged_at} is stale: the nodes asked now see other members",
+        )
+        for view in views
+    ]
 
 
 def _ip_order(address: tuple[str, int]) -> tuple:
@@ -151,8 +165,11 @@ def node_result(view: NodeView, nodes: list[Node], port: int) -> CheckResult:
     if len(listed) != len(seen):
         problems.append("lists a member twice")
     if problems:
-        return CheckResult(name, False, f"sees {len(seen & expected)} of {len(nodes)} members: "
-                                        + "; ".join(problems) + f" ({view.source})")
+        return CheckResult(
+            name,
+            False,
+            f"sees {len(seen & expected)} of {len(nodes)} members: " + "; ".join(problems) + f" ({view.source})",
+        )
     return CheckResult(name, True, f"sees all {len(nodes)} members at port {port} ({view.source})")
 
 
@@ -176,8 +193,11 @@ def cluster_result(views: list[NodeView], nodes: list[Node], port: int) -> Check
     members = next(iter(groups))
     if members == {(n.private_ip, port) for n in nodes} and not silent:
         return CheckResult(name, True, f"one cluster of the stack's {len(nodes)} nodes")
-    return CheckResult(name, False, f"one cluster of {len(members)} members ({_addresses(members)}); "
-                                    f"the stack has {len(nodes)} nodes{unread}")
+    return CheckResult(
+        name,
+        False,
+        f"one cluster of {len(members)} members ({_addresses(members)}); the stack has {len(nodes)} nodes{unread}",
+    )
 
 
 def check_membership(

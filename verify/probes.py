@@ -58,7 +58,12 @@ def fetch(url: str, timeout: float, insecure: bool) -> tuple[Optional[int], str,
     except urllib.error.URLError as error:
         reason = error.reason
         if isinstance(reason, ssl.SSLCertVerificationError):
-            return None, f"TLS verification failed: {reason.verify_message or reason} (use --insecure for a self-signed certificate)", ""
+            return (
+                None,
+                f"TLS verification failed: {reason.verify_message or reason} "
+                "(use --insecure for a self-signed certificate)",
+                "",
+            )
         if isinstance(reason, (socket.timeout, TimeoutError)):
             return None, f"timed out after {timeout:g}s", ""
         return None, f"error: {reason}", ""
@@ -84,8 +89,12 @@ def _probe_console(url: str, outputs: StackOutputs, timeout: float, insecure: bo
         return CheckResult(label, False, note)
     if status == 403 and body == CONSOLE_DENIED_BODY:
         allowed = ", ".join(outputs.management_allowed_cidrs or []) or "managementAllowedCidrs"
-        return CheckResult(label, True, f"HTTP 403 from the load balancer: this address is outside {allowed}, "
-                                        "as the stack intends (run verify from inside to see the console)")
+        return CheckResult(
+            label,
+            True,
+            f"HTTP 403 from the load balancer: this address is outside {allowed}, "
+            "as the stack intends (run verify from inside to see the console)",
+        )
     return CheckResult(label, status == 200, f"HTTP {status}{note}")
 
 

@@ -8,7 +8,14 @@ from typing import Callable, Iterator, Optional
 import boto3
 from botocore.config import Config
 
-from verify.checks import CheckResult, check_database, check_instances, check_security_groups, check_target_groups, guarded
+from verify.checks import (
+    CheckResult,
+    check_database,
+    check_instances,
+    check_security_groups,
+    check_target_groups,
+    guarded,
+)
 from verify.membership import check_membership
 from verify.outputs import StackOutputs
 from verify.probes import check_http
@@ -62,13 +69,23 @@ def run_checks(
     ]
     if options.http:
         sections.append(("HTTP probes", "http", lambda: check_http(outputs, options.timeout, options.insecure)))
-    sections.append(("cluster membership", "cluster membership",
-                     lambda: check_membership(ssm, logs, outputs, options.timeout, options.log_window_hours)))
+    sections.append(
+        (
+            "cluster membership",
+            "cluster membership",
+            lambda: check_membership(ssm, logs, outputs, options.timeout, options.log_window_hours),
+        )
+    )
     if options.schema:
         sections.append(("database schema", "database schema", lambda: check_schema(ssm, outputs, options.timeout)))
     else:
-        sections.append(("database schema", "database schema",
-                         lambda: [CheckResult.skip("database schema", "not checked (--skip-schema)")]))
+        sections.append(
+            (
+                "database schema",
+                "database schema",
+                lambda: [CheckResult.skip("database schema", "not checked (--skip-schema)")],
+            )
+        )
     for title, name, check in sections:
         if on_section:
             on_section(title)

@@ -44,8 +44,10 @@ def parse_schema_status(text: str) -> dict[str, dict]:
     for index, db in enumerate(databases):
         ok = (
             isinstance(db, dict)
-            and isinstance(db.get("name"), str) and db["name"]
-            and isinstance(db.get("tables"), list) and all(isinstance(t, str) for t in db["tables"])
+            and isinstance(db.get("name"), str)
+            and db["name"]
+            and isinstance(db.get("tables"), list)
+            and all(isinstance(t, str) for t in db["tables"])
             and isinstance(db.get("ready"), bool)
         )
         if not ok:
@@ -88,9 +90,12 @@ def check_schema(
         yield CheckResult(CHECK_NAME, False, "no databaseNames output: the stack predates it, run `pulumi up`")
         return
     answer = RemoteCommand(ssm, "wso2-cluster verify: schema status", sleep=sleep, clock=clock).run(
-        [manager.instance_id], SCHEMA_STATUS_COMMAND, budget)[manager.instance_id]
+        [manager.instance_id], SCHEMA_STATUS_COMMAND, budget
+    )[manager.instance_id]
     if not answer.ok:
-        yield CheckResult(CHECK_NAME, False, f"schema-status {where}: {answer.problem} (--skip-schema skips this check)")
+        yield CheckResult(
+            CHECK_NAME, False, f"schema-status {where}: {answer.problem} (--skip-schema skips this check)"
+        )
         return
     try:
         reported = parse_schema_status(answer.stdout)

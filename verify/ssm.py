@@ -30,7 +30,7 @@ class Answer:
 
 def one_line(text: str) -> str:
     line = " | ".join(part.strip() for part in text.strip().splitlines() if part.strip())
-    return line if len(line) <= MAX_DETAIL else "..." + line[-(MAX_DETAIL - 3):]
+    return line if len(line) <= MAX_DETAIL else "..." + line[-(MAX_DETAIL - 3) :]
 
 
 def _ended(invocation: dict) -> str:
@@ -51,8 +51,15 @@ def _ended(invocation: dict) -> str:
 class RemoteCommand:
     """SendCommand once to every instance, then poll each invocation until it is final or the budget ends."""
 
-    def __init__(self, ssm: Any, comment: str, *, sleep: Callable[[float], None] = time.sleep,
-                 clock: Callable[[], float] = time.monotonic, interval: float = POLL_INTERVAL_SECONDS):
+    def __init__(
+        self,
+        ssm: Any,
+        comment: str,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        interval: float = POLL_INTERVAL_SECONDS,
+    ):
         self.ssm, self.comment, self.sleep, self.clock, self.interval = ssm, comment, sleep, clock, interval
 
     def run(self, instance_ids: list[str], command: str, budget: float) -> dict[str, Answer]:
@@ -93,7 +100,8 @@ class RemoteCommand:
             if pending and remaining <= 0:
                 for instance_id in pending:
                     answers[instance_id] = Answer(
-                        False, problem=f"SSM command {command_id} did not finish within {budget:g}s")
+                        False, problem=f"SSM command {command_id} did not finish within {budget:g}s"
+                    )
                 break
             if pending:
                 self.sleep(min(self.interval, remaining))

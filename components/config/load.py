@@ -21,7 +21,14 @@ from pydantic import ValidationError
 from components.config import rules
 from components.config.report import error_text, invalid_line, one_line, qualified
 from components.config.schema import (
-    ADAPTERS, FIELDS_BY_ALIAS, PROJECT, PROJECT_KEYS, REQUIRED, SECRET_KEYS, ClusterConfig, ConfigError,
+    ADAPTERS,
+    FIELDS_BY_ALIAS,
+    PROJECT,
+    PROJECT_KEYS,
+    REQUIRED,
+    SECRET_KEYS,
+    ClusterConfig,
+    ConfigError,
 )
 from components.node_settings import trial_render_problems
 
@@ -30,8 +37,9 @@ def _looks_like(namespace: str, expected: str) -> bool:
     return difflib.SequenceMatcher(None, namespace.lower(), expected).ratio() >= 0.75
 
 
-def parse_config(raw: Mapping[str, Any], *, project: str = PROJECT, stack: str = "dev",
-                 secret_keys: Optional[Collection[str]] = None) -> ClusterConfig:
+def parse_config(
+    raw: Mapping[str, Any], *, project: str = PROJECT, stack: str = "dev", secret_keys: Optional[Collection[str]] = None
+) -> ClusterConfig:
     """Validate raw config, keys as the CLI names them (`wso2-cluster:workerCount`, `aws:region`).
 
     Keys of other namespaces (e.g. `aws:profile`) are left to their providers, unless they look

@@ -56,8 +56,9 @@ def _choice(*options: str) -> Callable[[Any], str]:
     return parse
 
 
-def _list_of(item: Callable[[Any], Any], allowed: str, min_items: int = 0,
-             max_items: Optional[int] = None, detail: bool = False) -> Callable[[Any], tuple]:
+def _list_of(
+    item: Callable[[Any], Any], allowed: str, min_items: int = 0, max_items: Optional[int] = None, detail: bool = False
+) -> Callable[[Any], tuple]:
     """An array key: the CLI passes it as a JSON string; tests may pass a list. With `detail`,
     the message also says what is wrong with the first bad item."""
 

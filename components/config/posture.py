@@ -16,21 +16,28 @@ def posture_warnings(config: ClusterConfig) -> list[str]:
         warnings.append(f"{qualified('productArtifactSha256')} is not set: nodes install the product zip unchecked")
     if config.prod_like:
         if any(ipaddress.IPv4Network(c).prefixlen == 0 for c in config.management_allowed_cidrs):
-            warnings.append(f"{qualified('managementAllowedCidrs')} opens the management console to the internet "
-                            "(0.0.0.0/0) on a stack with deletion protection")
+            warnings.append(
+                f"{qualified('managementAllowedCidrs')} opens the management console to the internet "
+                "(0.0.0.0/0) on a stack with deletion protection"
+            )
         if config.http_mode == "forward" and any(
             ipaddress.IPv4Network(c).prefixlen == 0 for c in config.allowed_client_cidrs
         ):
-            warnings.append(f"{qualified('httpMode')} forward serves plain HTTP to the internet (0.0.0.0/0) "
-                            "on a stack with deletion protection")
+            warnings.append(
+                f"{qualified('httpMode')} forward serves plain HTTP to the internet (0.0.0.0/0) "
+                "on a stack with deletion protection"
+            )
         if config.jdbc_driver_sha256 is None:
             warnings.append(f"{qualified('jdbcDriverSha256')} is not set: nodes install the JDBC driver unchecked")
         if config.worker_count == 1:
-            warnings.append(f"{qualified('workerCount')} is 1 on a stack with deletion protection: a change that "
-                            "replaces the worker takes the service down while it boots")
+            warnings.append(
+                f"{qualified('workerCount')} is 1 on a stack with deletion protection: a change that "
+                "replaces the worker takes the service down while it boots"
+            )
         elif config.max_unavailable >= config.worker_count:
-            warnings.append(f"{qualified('maxUnavailableWorkers')} is {config.max_unavailable} on a stack with "
-                            "deletion protection: a change that replaces nodes takes every worker, and the service, "
-                            "down at once")
+            warnings.append(
+                f"{qualified('maxUnavailableWorkers')} is {config.max_unavailable} on a stack with "
+                "deletion protection: a change that replaces nodes takes every worker, and the service, "
+                "down at once"
+            )
     return warnings
-

@@ -114,8 +114,13 @@ def _heap_rule(role: str) -> Rule:
             if heap is None:
                 yield heap_key, f"required: the memory of {instance_type} is not in this release's table"
         elif heap is not None and heap > jvm.max_heap_mib(memory):
-            yield heap_key, (f"must be at most {jvm.max_heap_mib(memory)} on {instance_type} ({memory} MiB): the OS, "
-                             "the agents and the JVM's non-heap memory need the rest")
+            yield (
+                heap_key,
+                (
+                    f"must be at most {jvm.max_heap_mib(memory)} on {instance_type} ({memory} MiB): the OS, "
+                    "the agents and the JVM's non-heap memory need the rest"
+                ),
+            )
 
     return rule
 
@@ -129,8 +134,13 @@ def _aws_discovery_reaches_ec2(v: Values):
     # Hazelcast 3.5's AWS discovery calls ec2.<region>.amazonaws.com whatever the partition (it
     # ignores hostHeader once the region is set): there is no such endpoint in aws-cn.
     if v["membershipScheme"] == "aws" and aws_facts.partition_of(v["aws:region"]).dns_suffix != "amazonaws.com":
-        yield "membershipScheme", (f"must be wka in {v['aws:region']}: Hazelcast 3.5's AWS discovery calls "
-                                   f"ec2.{v['aws:region']}.amazonaws.com, which does not exist there")
+        yield (
+            "membershipScheme",
+            (
+                f"must be wka in {v['aws:region']}: Hazelcast 3.5's AWS discovery calls "
+                f"ec2.{v['aws:region']}.amazonaws.com, which does not exist there"
+            ),
+        )
 
 
 @_rule
@@ -182,8 +192,13 @@ def _storage(v: Values):
         yield "dbMaxAllocatedStorageGb", "must be at least dbAllocatedStorageGb"
     elif allocated < maximum and maximum * 10 < allocated * 11:
         # RDS: "the maximum storage threshold must be at least 10% more than the allocated storage"
-        yield "dbMaxAllocatedStorageGb", (f"must equal dbAllocatedStorageGb (no autoscaling) or be at least 10% more "
-                                          f"({-(-allocated * 11 // 10)}), as RDS storage autoscaling requires")
+        yield (
+            "dbMaxAllocatedStorageGb",
+            (
+                f"must equal dbAllocatedStorageGb (no autoscaling) or be at least 10% more "
+                f"({-(-allocated * 11 // 10)}), as RDS storage autoscaling requires"
+            ),
+        )
 
 
 @_rule
@@ -206,8 +221,11 @@ def _deployment_synchronizer(v: Values):
         if not v.valid(key):
             continue
         if svn and v[key] is None:
-            yield key, "required when deploymentSynchronizer is svn" + (
-                " (nodes refuse a jar they cannot check)" if key.endswith("Sha256") else "")
+            yield (
+                key,
+                "required when deploymentSynchronizer is svn"
+                + (" (nodes refuse a jar they cannot check)" if key.endswith("Sha256") else ""),
+            )
         if not svn and v[key] is not None:
             yield key, "only used when deploymentSynchronizer is svn"
 
@@ -253,13 +271,23 @@ def _default_tags(v: Values):
     extra = _tag_keys(v["tags"])
     clash = sorted({k for k in default if k.lower() in {e.lower() for e in extra} and k not in extra})
     if clash:
-        yield "aws:defaultTags", (f"must not repeat a key of tags in another case ({', '.join(clash)}): IAM compares "
-                                  "tag keys ignoring case")
+        yield (
+            "aws:defaultTags",
+            (
+                f"must not repeat a key of tags in another case ({', '.join(clash)}): IAM compares "
+                "tag keys ignoring case"
+            ),
+        )
     program = {*PROGRAM_TAG_KEYS, v["discoveryTagKey"] if v.valid("discoveryTagKey") else "wso2:cluster"}
     count = len(set(default) | set(extra) | program)
     if count > aws_facts.MAX_TAGS_PER_RESOURCE:
-        yield "aws:defaultTags", (f"with tags and the {len(program)} tags the program sets, the nodes would carry "
-                                  f"{count} tags, over AWS's {aws_facts.MAX_TAGS_PER_RESOURCE} per resource")
+        yield (
+            "aws:defaultTags",
+            (
+                f"with tags and the {len(program)} tags the program sets, the nodes would carry "
+                f"{count} tags, over AWS's {aws_facts.MAX_TAGS_PER_RESOURCE} per resource"
+            ),
+        )
 
 
 @_rule
@@ -291,8 +319,13 @@ def _zone_hides_download_rule(key: str, svn_only: bool = False) -> Rule:
             location = limits.check_download_url(url)
             host = location.host if location.scheme == "https" else ""
         if host and _is_within(host.lower(), zone):
-            yield "privateZoneName", (f"must not contain the host of {key} ({host}): nodes could not "
-                                      + ("reach it" if key == "svnUrl" else "download it"))
+            yield (
+                "privateZoneName",
+                (
+                    f"must not contain the host of {key} ({host}): nodes could not "
+                    + ("reach it" if key == "svnUrl" else "download it")
+                ),
+            )
 
     return rule
 
@@ -312,8 +345,13 @@ def _security_group_rules(v: Values):
     ):
         if count > aws_facts.SECURITY_GROUP_RULES_PER_DIRECTION:
             key = "managementAllowedCidrs" if v["managementAllowedCidrs"] else "allowedClientCidrs"
-            yield key, (f"needs {count} {direction} rules in the {group} security group, over AWS's default quota "
-                        f"of {aws_facts.SECURITY_GROUP_RULES_PER_DIRECTION}: list fewer or wider CIDR blocks")
+            yield (
+                key,
+                (
+                    f"needs {count} {direction} rules in the {group} security group, over AWS's default quota "
+                    f"of {aws_facts.SECURITY_GROUP_RULES_PER_DIRECTION}: list fewer or wider CIDR blocks"
+                ),
+            )
 
 
 def _is_within(host: str, zone: str) -> bool:

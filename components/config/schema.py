@@ -14,22 +14,39 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from components import aws_facts, naming
 from components.config.parsers import (
-    AdminPassword, Bool, Checked, Choice, Cidrs, DbPassword, DiscoveryTagKey, HealthPath, HostName, Int,
-    LogRetentionDays, MysqlUser, Sha256, Str, SubnetIds, SvnPassword, Tags, Url, VpcCidr,
+    AdminPassword,
+    Bool,
+    Checked,
+    Choice,
+    Cidrs,
+    DbPassword,
+    DiscoveryTagKey,
+    HealthPath,
+    HostName,
+    Int,
+    LogRetentionDays,
+    MysqlUser,
+    Sha256,
+    Str,
+    SubnetIds,
+    SvnPassword,
+    Tags,
+    Url,
+    VpcCidr,
 )
 from userdata import jvm, limits
 
 PROJECT = "wso2-cluster"
 MAX_WORKERS = 50
-DEFAULT_JDBC_DRIVER_URL = (
-    "https://repo1.maven.org/maven2/com/mysql/mysql-connector-j/8.4.0/mysql-connector-j-8.4.0.jar"
-)
+DEFAULT_JDBC_DRIVER_URL = "https://repo1.maven.org/maven2/com/mysql/mysql-connector-j/8.4.0/mysql-connector-j-8.4.0.jar"
 # WSO2's published SVNKit bundle and SSH library for the SVN deployment synchronizer (WSO2 does
 # not ship them, for licence reasons).
 # Where WSO2's docs (Configuring the SVN-based deployment synchronizer, Carbon 4.4) point.
 DEFAULT_SVNKIT_URL = "https://product-dist.wso2.com/tools/svnkit-all-1.8.7.wso2v1.jar"
-DEFAULT_TRILEAD_SSH_URL = ("https://maven.wso2.org/nexus/content/groups/wso2-public/com/trilead/trilead-ssh2/"
-                           "1.0.0-build215/trilead-ssh2-1.0.0-build215.jar")
+DEFAULT_TRILEAD_SSH_URL = (
+    "https://maven.wso2.org/nexus/content/groups/wso2-public/com/trilead/trilead-ssh2/"
+    "1.0.0-build215/trilead-ssh2-1.0.0-build215.jar"
+)
 # Tags the program sets itself on some resources (Name, wso2:role and the discovery tag on
 # nodes); AWS allows 50 per resource, so that many fewer are left for the stack's own tags.
 PROGRAM_TAGS_PER_RESOURCE = 3
@@ -87,18 +104,16 @@ class ClusterConfig(BaseModel):
     access_logs: Bool = Field(True, alias="accessLogs")
     access_logs_bucket: Optional[Checked(limits.check_s3_bucket)] = Field(None, alias="accessLogsBucket")
     web_application_firewall: Bool = Field(False, alias="webApplicationFirewall")
-    waf_rate_limit: Int(aws_facts.WAF_RATE_LIMIT_MIN, aws_facts.WAF_RATE_LIMIT_MAX) = Field(
-        2000, alias="wafRateLimit"
-    )
+    waf_rate_limit: Int(aws_facts.WAF_RATE_LIMIT_MIN, aws_facts.WAF_RATE_LIMIT_MAX) = Field(2000, alias="wafRateLimit")
     public_zone_id: Optional[Str(r"Z[A-Z0-9]{1,32}", "a Route 53 hosted zone id like Z0123456789ABC")] = Field(
         None, alias="publicZoneId"
     )
     private_zone_name: HostName = Field("wso2.internal", alias="privateZoneName")
     # Clustering
     port_offset: Int(0, limits.PORT_OFFSET_MAX) = Field(0, alias="portOffset")
-    cluster_domain: Str(
-        limits.CLUSTER_DOMAIN.pattern, "1 to 100 letters, digits, dots, underscores or hyphens"
-    ) = Field("wso2.as.domain", alias="clusterDomain")
+    cluster_domain: Str(limits.CLUSTER_DOMAIN.pattern, "1 to 100 letters, digits, dots, underscores or hyphens") = (
+        Field("wso2.as.domain", alias="clusterDomain")
+    )
     membership_scheme: Choice("aws", "wka") = Field("aws", alias="membershipScheme")
     cluster_port: Int(limits.CLUSTER_PORTS.start, limits.CLUSTER_PORTS.stop - 1) = Field(5701, alias="clusterPort")
     wka_member_count: Int(limits.WKA_MEMBER_COUNTS.start, limits.WKA_MEMBER_COUNTS.stop - 1) = Field(
@@ -125,9 +140,9 @@ class ClusterConfig(BaseModel):
     product_artifact_sha256: Optional[Sha256] = Field(None, alias="productArtifactSha256")
     jdbc_driver_url: Url = Field(DEFAULT_JDBC_DRIVER_URL, alias="jdbcDriverUrl")
     jdbc_driver_sha256: Optional[Sha256] = Field(None, alias="jdbcDriverSha256")
-    admin_username: Str(
-        limits.ADMIN_USERNAME.pattern, "3 to 30 letters, digits, . _ or -, starting with a letter"
-    ) = Field("admin", alias="adminUsername")
+    admin_username: Str(limits.ADMIN_USERNAME.pattern, "3 to 30 letters, digits, . _ or -, starting with a letter") = (
+        Field("admin", alias="adminUsername")
+    )
     admin_password: Optional[AdminPassword] = Field(None, alias="adminPassword")
     deployment_synchronizer: Choice("none", "efs", "svn") = Field("none", alias="deploymentSynchronizer")
     svn_url: Optional[Checked(limits.check_svn_url)] = Field(None, alias="svnUrl")
@@ -148,8 +163,11 @@ class ClusterConfig(BaseModel):
 
     def heap_mb(self, role: str) -> int:
         """The node's JVM heap: the key's value, else sized to the instance type's memory."""
-        heap, instance_type = ((self.manager_heap_mb, self.manager_instance_type) if role == "manager"
-                               else (self.worker_heap_mb, self.worker_instance_type))
+        heap, instance_type = (
+            (self.manager_heap_mb, self.manager_instance_type)
+            if role == "manager"
+            else (self.worker_heap_mb, self.worker_instance_type)
+        )
         return heap or jvm.default_heap_mib(aws_facts.instance_memory_mib(instance_type))
 
     @property
@@ -202,22 +220,18 @@ OPTIONAL_KEYS = {
     ),
     "workerHeapMb": "A worker's JVM heap in MiB, as managerHeapMb is the manager's.",
     "vpcId": (
-        "Use this existing VPC instead of creating one (then publicSubnetIds and privateSubnetIds are "
-        "required)."
+        "Use this existing VPC instead of creating one (then publicSubnetIds and privateSubnetIds are required)."
     ),
     "publicSubnetIds": "With vpcId, at least two public subnets in different AZs for the load balancer.",
     "privateSubnetIds": (
-        "With vpcId, at least two private subnets in different AZs (with outbound internet) for nodes and "
-        "database."
+        "With vpcId, at least two private subnets in different AZs (with outbound internet) for nodes and database."
     ),
     "certificateArn": (
-        "ACM certificate ARN (same region) for the HTTPS listener; required unless selfSignedCertificate is "
-        "true."
+        "ACM certificate ARN (same region) for the HTTPS listener; required unless selfSignedCertificate is true."
     ),
     "accessLogsBucket": "An existing S3 bucket for the access logs (its policy must allow ELB log delivery).",
     "publicZoneId": (
-        "Route 53 public hosted zone id; when set, alias records for both host names point at the load "
-        "balancer."
+        "Route 53 public hosted zone id; when set, alias records for both host names point at the load balancer."
     ),
     "dbPassword": "Database master password (pulumi config set --secret); a random one is generated when unset.",
     "productArtifactSha256": "SHA-256 of the product zip; nodes refuse a zip that does not match.",
@@ -246,4 +260,3 @@ REQUIRED = {
     "aws:region": "set it with `pulumi config set aws:region eu-west-1` (or AWS_REGION)",
     "productArtifactUrl": "the s3:// or https:// location of the WSO2 AS zip",
 }
-

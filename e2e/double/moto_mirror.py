@@ -18,12 +18,14 @@ from typing import Any, Optional
 
 import boto3
 
+
 class MotoMirror:
     def __init__(self, endpoint: str, region: str, unhealthy_file: Optional[Path] = None):
         self.unhealthy_file = unhealthy_file
         self.names: dict[str, Optional[str]] = {}  # instance id -> Name tag, of the instances made in this run
-        session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing",
-                                        region_name=region)
+        session = boto3.session.Session(
+            aws_access_key_id="testing", aws_secret_access_key="testing", region_name=region
+        )
         self.ec2 = session.client("ec2", endpoint_url=endpoint)
         self.elbv2 = session.client("elbv2", endpoint_url=endpoint)
         self._vpc: Optional[str] = None
@@ -36,19 +38,30 @@ class MotoMirror:
     def created(self, type_: str, rid: str, outputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         """The resource's id (moto's, where moto made it) and its outputs."""
         if type_ == "aws:ec2/instance:Instance":
-            made = self.ec2.run_instances(ImageId=outputs.get("ami") or "ami-12345678", MinCount=1, MaxCount=1,
-                                          InstanceType=outputs.get("instanceType") or "t3.medium")
+            made = self.ec2.run_instances(
+                ImageId=outputs.get("ami") or "ami-12345678",
+                MinCount=1,
+                MaxCount=1,
+                InstanceType=outputs.get("instanceType") or "t3.medium",
+            )
             new_id = made["Instances"][0]["InstanceId"]
             self.names[new_id] = (outputs.get("tags") or {}).get("Name")
             return new_id, _renamed(outputs, rid, new_id)
         if type_ == "aws:lb/targetGroup:TargetGroup":
             name = rid.split("targetgroup/", 1)[1].split("/", 1)[0][:32]
-            made = self.elbv2.create_target_group(Name=name, Protocol=outputs.get("protocol") or "HTTPS",
-                                                  Port=int(outputs.get("port") or 443), VpcId=self.vpc(),
-                                                  TargetType="instance")
+            made = self.elbv2.create_target_group(
+                Name=name,
+                Protocol=outputs.get("protocol") or "HTTPS",
+                Port=int(outputs.get("port") or 443),
+                VpcId=self.vpc(),
+                TargetType="instance",
+            )
             arn = made["TargetGroups"][0]["TargetGroupArn"]
-            return arn, {**_renamed(outputs, rid, arn), "arn": arn,
-                         "arnSuffix": "targetgroup/" + arn.split(":targetgroup/", 1)[1]}
+            return arn, {
+                **_renamed(outputs, rid, arn),
+                "arn": arn,
+                "arnSuffix": "targetgroup/" + arn.split(":targetgroup/", 1)[1],
+            }
         if type_ == "aws:lb/targetGroupAttachment:TargetGroupAttachment":
             unhealthy = self.names.get(outputs["targetId"]) in self.unhealthy_names()
             if unhealthy:  # ELB registers running instances only; this one is stopped again after

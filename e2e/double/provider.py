@@ -35,11 +35,10 @@ from typing import Any, Optional
 
 import grpc
 from google.protobuf import empty_pb2, json_format, struct_pb2
-
 from pulumi.runtime.proto import plugin_pb2, provider_pb2, provider_pb2_grpc
 
-from e2e.double import moto_mirror
 from components.aws_facts import is_graviton
+from e2e.double import moto_mirror
 from offline.engine import AwsMocks
 
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # the engine's marker of an unknown value
@@ -86,8 +85,10 @@ def _conditional_replaces(type_: str, olds: dict, news: dict) -> set[str]:
         if isinstance(old_type, str) and isinstance(new_type, str) and is_graviton(old_type) != is_graviton(new_type):
             found.add("instanceType")  # no shared CPU architecture: a new instance
         return found
-    if type_ in ("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
-                 "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"):
+    if type_ in (
+        "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+        "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
+    ):
         kind = lambda props: "cidrIpv4" if props.get("cidrIpv4") else "referencedSecurityGroupId"  # noqa: E731
         return {"cidrIpv4", "referencedSecurityGroupId"} if olds and kind(olds) != kind(news) else set()
     if type_ == "tls:index/selfSignedCert:SelfSignedCert":
@@ -120,8 +121,18 @@ class Cloud:
         self.path = root / f"{package}.json"
         self.lock = threading.Lock()
         # `seed` makes ids differ between clouds (e.g. two tests sharing one moto server).
-        self.data = json.loads(self.path.read_text()) if self.path.exists() else {
-            "seed": uuid.uuid4().hex[:8], "generation": 0, "resources": {}, "subnets": {}, "taken": {}, "eniIps": {}}
+        self.data = (
+            json.loads(self.path.read_text())
+            if self.path.exists()
+            else {
+                "seed": uuid.uuid4().hex[:8],
+                "generation": 0,
+                "resources": {},
+                "subnets": {},
+                "taken": {},
+                "eniIps": {},
+            }
+        )
 
     def save(self) -> None:
         tmp = self.path.with_suffix(".tmp")
@@ -150,8 +161,9 @@ class SaltedMocks(AwsMocks):
 
 
 class _Args:  # what AwsMocks.new_resource and .call read of the SDK's mock arguments
-    def __init__(self, typ: str = "", name: str = "", inputs: Optional[dict] = None, token: str = "",
-                 args: Optional[dict] = None):
+    def __init__(
+        self, typ: str = "", name: str = "", inputs: Optional[dict] = None, token: str = "", args: Optional[dict] = None
+    ):
         self.typ, self.name, self.inputs, self.token, self.args = typ, name, inputs or {}, token, args or {}
 
 
@@ -186,16 +198,16 @@ class DoubleProvider(provider_pb2_grpc.ResourceProviderServicer):
         return plugin_pb2.PluginInfo(version=self.version)
 
     def Handshake(self, request, context):
-        return provider_pb2.ProviderHandshakeResponse(accept_secrets=True, accept_resources=True,
-                                                      accept_outputs=False)
+        return provider_pb2.ProviderHandshakeResponse(accept_secrets=True, accept_resources=True, accept_outputs=False)
 
     def CheckConfig(self, request, context):
         return provider_pb2.CheckResponse(inputs=request.news)
 
     def DiffConfig(self, request, context):
         changed = plain(_to_dict(request.olds)) != plain(_to_dict(request.news))
-        return provider_pb2.DiffResponse(changes=provider_pb2.DiffResponse.DIFF_SOME if changed
-                                         else provider_pb2.DiffResponse.DIFF_NONE)
+        return provider_pb2.DiffResponse(
+            changes=provider_pb2.DiffResponse.DIFF_SOME if changed else provider_pb2.DiffResponse.DIFF_NONE
+        )
 
     def Configure(self, request, context):
         config = plain(_to_dict(request.args)) | {k.split(":")[-1]: v for k, v in request.variables.items()}
@@ -225,12 +237,12 @@ class DoubleProvider(provider_pb2_grpc.ResourceProviderServicer):
 
     def Diff(self, request, context):
         old_inputs = _to_dict(request.old_inputs if request.HasField("old_inputs") else request.olds)
-        changed, replaces = diff(request.type or _type_of(request.urn), old_inputs, _to_dict(request.news),
-                                 set(request.ignoreChanges))
+        changed, replaces = diff(
+            request.type or _type_of(request.urn), old_inputs, _to_dict(request.news), set(request.ignoreChanges)
+        )
         if not changed:
             return provider_pb2.DiffResponse(changes=provider_pb2.DiffResponse.DIFF_NONE)
-        return provider_pb2.DiffResponse(changes=provider_pb2.DiffResponse.DIFF_SOME, diffs=changed,
-                                         replaces=replaces)
+        return provider_pb2.DiffResponse(changes=provider_pb2.DiffResponse.DIFF_SOME, diffs=changed, replaces=replaces)
 
     def Create(self, request, context):
         inputs = _to_dict(request.properties)
@@ -243,8 +255,13 @@ class DoubleProvider(provider_pb2_grpc.ResourceProviderServicer):
             rid, outputs = self._compute(type_, name, inputs, salt)
             if self.moto:
                 rid, outputs = self.moto.created(type_, rid, plain(outputs))
-            self.cloud.data["resources"][rid] = {"type": type_, "name": name, "salt": salt,
-                                                 "inputs": inputs, "outputs": outputs}
+            self.cloud.data["resources"][rid] = {
+                "type": type_,
+                "name": name,
+                "salt": salt,
+                "inputs": inputs,
+                "outputs": outputs,
+            }
             self.cloud.save()
         return provider_pb2.CreateResponse(id=rid, properties=_to_struct(outputs))
 
@@ -284,8 +301,9 @@ class DoubleProvider(provider_pb2_grpc.ResourceProviderServicer):
             record = self.cloud.data["resources"].get(request.id)
         if record is None:
             return provider_pb2.ReadResponse(id="")  # gone: refresh drops it from the state
-        return provider_pb2.ReadResponse(id=request.id, properties=_to_struct(record["outputs"]),
-                                         inputs=_to_struct(record["inputs"]))
+        return provider_pb2.ReadResponse(
+            id=request.id, properties=_to_struct(record["outputs"]), inputs=_to_struct(record["inputs"])
+        )
 
     # --- helpers
     def _compute(self, type_: str, name: str, inputs: dict, salt: str):

@@ -32,7 +32,9 @@ def test_no_node_waits_on_the_database_or_the_load_balancer(stack_name):
         assert chain.seconds < create_seconds(inventory.of_type(RDS)[0])
 
 
-@pytest.mark.parametrize("stack_name,scheme,workers", [("dev", "aws", 2), ("dev", "wka", 2), ("prod", "aws", 4), ("prod", "wka", 1)])
+@pytest.mark.parametrize(
+    "stack_name,scheme,workers", [("dev", "aws", 2), ("dev", "wka", 2), ("prod", "aws", 4), ("prod", "wka", 1)]
+)
 def test_adding_a_worker_changes_no_existing_resource(stack_name, scheme, workers):
     before = stack(stack_name, workerCount=workers, membershipScheme=scheme)
     after = stack(stack_name, workerCount=workers + 1, membershipScheme=scheme)
@@ -41,8 +43,16 @@ def test_adding_a_worker_changes_no_existing_resource(stack_name, scheme, worker
     changes = changed_resources(before, after)
     # Nothing may change but what counts the nodes: the healthy-hosts and connection alarms'
     # thresholds, and the dashboard's list of nodes.
-    assert [c for c in changes if not (c.type == ALARM and set(c.keys) <= {"threshold", "alarmDescription"}
-                                       or c.type == DASHBOARD and c.keys == ("dashboardBody",))] == []
+    assert [
+        c
+        for c in changes
+        if not (
+            c.type == ALARM
+            and set(c.keys) <= {"threshold", "alarmDescription"}
+            or c.type == DASHBOARD
+            and c.keys == ("dashboardBody",)
+        )
+    ] == []
     assert any(c.type == ALARM for c in changes)  # (the comparison does see changes)
 
 

@@ -17,10 +17,16 @@ P = "wso2-cluster"
 CERT = "arn:aws:acm:eu-west-1:123456789012:certificate/0b6bd5a8-3c55-4f3c-9a1e-2f8d4c1e7a90"
 SHA_A, SHA_B, SHA_C = "a" * 64, "b" * 64, "c" * 64
 # What every problem line looks like: the key (ours, or aws:*), the value shown, what is allowed.
-LINE = re.compile(r"invalid config (?P<key>wso2-cluster:[A-Za-z0-9]+|aws:[A-Za-z0-9]+) = (?P<value>.*?): (?P<allowed>\S.*)")
+LINE = re.compile(
+    r"invalid config (?P<key>wso2-cluster:[A-Za-z0-9]+|aws:[A-Za-z0-9]+) = (?P<value>.*?): (?P<allowed>\S.*)"
+)
 SVN = {  # a complete, valid SVN deployment synchronizer
-    "deploymentSynchronizer": "svn", "svnUrl": "https://svn.example.com/repos/wso2", "svnUser": "wso2sync",
-    "svnPassword": "s3cret-pass", "svnKitSha256": SHA_A, "trileadSshSha256": SHA_B,
+    "deploymentSynchronizer": "svn",
+    "svnUrl": "https://svn.example.com/repos/wso2",
+    "svnUser": "wso2sync",
+    "svnPassword": "s3cret-pass",
+    "svnKitSha256": SHA_A,
+    "trileadSshSha256": SHA_B,
 }
 
 

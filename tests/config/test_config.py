@@ -11,7 +11,7 @@ import pytest
 
 from components.config.load import parse_config
 from components.config.schema import DEFAULT_JDBC_DRIVER_URL, ClusterConfig, ConfigError
-from tests.config.support import CERT, LINE, P, SHA_A, SHA_B, SVN, line, parse, problems, values
+from tests.config.support import CERT, LINE, SHA_A, SHA_B, SVN, P, line, parse, problems, values
 from userdata import limits
 
 HOST = "must be a lower-case DNS host name like as.example.com, at most 128 characters"
@@ -28,48 +28,102 @@ EVERYDAY = [
     ({"wso2-clustr:workerCount": "3"}, [line("wso2-clustr:workerCount", "3", UNKNOWN)]),
     ({"serviceHostName": ""}, [line("serviceHostName", "", HOST)]),
     ({"serviceHostName": "As_Example"}, [line("serviceHostName", "As_Example", HOST)]),
-    ({"managementHostName": "as.dev.example.com"},
-     [line("managementHostName", "as.dev.example.com",
-           "must differ from serviceHostName (host-based routing tells them apart)")]),
+    (
+        {"managementHostName": "as.dev.example.com"},
+        [
+            line(
+                "managementHostName",
+                "as.dev.example.com",
+                "must differ from serviceHostName (host-based routing tells them apart)",
+            )
+        ],
+    ),
     ({"membershipScheme": "multicast"}, [line("membershipScheme", "multicast", "must be one of: aws, wka")]),
     ({"clusterPort": "4000"}, [line("clusterPort", "4000", "must be from 5701 to 5800 when membershipScheme is aws")]),
-    ({"deploymentSynchronizer": "git"},
-     [line("deploymentSynchronizer", "git", "must be one of: none, efs, svn")]),
-    ({"selfSignedCertificate": "false"},
-     [line("certificateArn", None, "required for the HTTPS listener unless selfSignedCertificate is true")]),
+    ({"deploymentSynchronizer": "git"}, [line("deploymentSynchronizer", "git", "must be one of: none, efs, svn")]),
+    (
+        {"selfSignedCertificate": "false"},
+        [line("certificateArn", None, "required for the HTTPS listener unless selfSignedCertificate is true")],
+    ),
     ({"certificateArn": CERT}, [line("selfSignedCertificate", "true", "must be false when certificateArn is set")]),
-    ({"workerHealthCheckPath": "health"},
-     [line("workerHealthCheckPath", "health", "must be a URL path starting with /, at most 1024 characters")]),
+    (
+        {"workerHealthCheckPath": "health"},
+        [line("workerHealthCheckPath", "health", "must be a URL path starting with /, at most 1024 characters")],
+    ),
     ({"dbUsername": "rdsadmin"}, [line("dbUsername", "rdsadmin", RESERVED_USER)]),
     ({"dbUsername": "select"}, [line("dbUsername", "select", RESERVED_USER)]),
     ({"dbUsername": "admin"}, []),  # RDS's own console default; not a reserved word since MySQL 8.0.12
-    ({"dbAppUsername": "wso2admin"},
-     [line("dbAppUsername", "wso2admin", "must differ from dbUsername (the datasources must not use the master user)")]),
-    ({"productArtifactUrl": "http://example.com/wso2as-5.3.0.zip"},
-     [line("productArtifactUrl", "http://example.com/wso2as-5.3.0.zip", URL)]),
-    ({"productArtifactUrl": None},
-     [line("productArtifactUrl", None, "required: the s3:// or https:// location of the WSO2 AS zip")]),
-    ({"aws:region": None},
-     [line("aws:region", None, "required: set it with `pulumi config set aws:region eu-west-1` (or AWS_REGION)")]),
-    ({"logRetentionDays": "31"},
-     [line("logRetentionDays", "31", "must be one of CloudWatch Logs' retention periods: 1, 3, 5, 7, 14, 30, 60, 90, "
-                                     "120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653")]),
-    ({"workerHeapMb": "3072"},
-     [line("workerHeapMb", "3072", "must be at most 2816 on t3.medium (4096 MiB): the OS, the agents and the JVM's "
-                                   "non-heap memory need the rest")]),
+    (
+        {"dbAppUsername": "wso2admin"},
+        [
+            line(
+                "dbAppUsername",
+                "wso2admin",
+                "must differ from dbUsername (the datasources must not use the master user)",
+            )
+        ],
+    ),
+    (
+        {"productArtifactUrl": "http://example.com/wso2as-5.3.0.zip"},
+        [line("productArtifactUrl", "http://example.com/wso2as-5.3.0.zip", URL)],
+    ),
+    (
+        {"productArtifactUrl": None},
+        [line("productArtifactUrl", None, "required: the s3:// or https:// location of the WSO2 AS zip")],
+    ),
+    (
+        {"aws:region": None},
+        [line("aws:region", None, "required: set it with `pulumi config set aws:region eu-west-1` (or AWS_REGION)")],
+    ),
+    (
+        {"logRetentionDays": "31"},
+        [
+            line(
+                "logRetentionDays",
+                "31",
+                "must be one of CloudWatch Logs' retention periods: 1, 3, 5, 7, 14, 30, 60, 90, "
+                "120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653",
+            )
+        ],
+    ),
+    (
+        {"workerHeapMb": "3072"},
+        [
+            line(
+                "workerHeapMb",
+                "3072",
+                "must be at most 2816 on t3.medium (4096 MiB): the OS, the agents and the JVM's "
+                "non-heap memory need the rest",
+            )
+        ],
+    ),
     ({"workerHeapMb": "2816"}, []),
     ({"managerHeapMb": "256"}, [line("managerHeapMb", "256", "must be an integer from 512 to 31744")]),
-    ({"workerInstanceType": "g3.4xlarge"},
-     [line("workerHeapMb", None, "required: the memory of g3.4xlarge is not in this release's table")]),
-    ({"workerInstanceType": "g3.4xlarge", "workerHeapMb": "65536"},
-     [line("workerHeapMb", "65536", "must be an integer from 512 to 31744")]),
+    (
+        {"workerInstanceType": "g3.4xlarge"},
+        [line("workerHeapMb", None, "required: the memory of g3.4xlarge is not in this release's table")],
+    ),
+    (
+        {"workerInstanceType": "g3.4xlarge", "workerHeapMb": "65536"},
+        [line("workerHeapMb", "65536", "must be an integer from 512 to 31744")],
+    ),
     ({"workerInstanceType": "g3.4xlarge", "workerHeapMb": "8192"}, []),
-    ({"deploymentSynchronizer": "svn", **{k: v for k, v in SVN.items() if k != "svnKitSha256"}},
-     [line("svnKitSha256", None, "required when deploymentSynchronizer is svn (nodes refuse a jar they cannot check)")]),
+    (
+        {"deploymentSynchronizer": "svn", **{k: v for k, v in SVN.items() if k != "svnKitSha256"}},
+        [
+            line(
+                "svnKitSha256",
+                None,
+                "required when deploymentSynchronizer is svn (nodes refuse a jar they cannot check)",
+            )
+        ],
+    ),
 ]
 
 
-@pytest.mark.parametrize("overrides,expected", EVERYDAY, ids=[f"{next(iter(o))}-{i}" for i, (o, _) in enumerate(EVERYDAY)])
+@pytest.mark.parametrize(
+    "overrides,expected", EVERYDAY, ids=[f"{next(iter(o))}-{i}" for i, (o, _) in enumerate(EVERYDAY)]
+)
 def test_everyday_mistakes_give_one_line_naming_key_value_and_what_is_allowed(overrides, expected):
     assert problems(overrides) == expected
 
@@ -95,19 +149,38 @@ def test_every_key_has_its_documented_default():
 
 
 def test_new_keys_take_their_values():
-    config = parse({
-        "workerCount": "8", "maxUnavailableWorkers": "3", "nodeHealthTimeoutMinutes": "45",
-        "managementAllowedCidrs": '["203.0.113.0/24", "198.51.100.7/32"]', "workerStickinessSeconds": "600",
-        "webApplicationFirewall": "true", "wafRateLimit": "500", "dbAppUsername": "wso2_app",
-        "dbAllowReplacement": "true", "adminUsername": "wso2.ops", "adminPassword": "Adm1n-Pass",
-        "logRetentionDays": "365", "alarmEmail": "ops@example.com", **SVN,
-        "svnKitUrl": "s3://example-wso2-artifacts/svnkit-all-1.8.7.wso2v1.jar",
-        "trileadSshUrl": "https://artifacts.example.com/trilead-ssh2-1.0.0-build215.jar",
-    })
+    config = parse(
+        {
+            "workerCount": "8",
+            "maxUnavailableWorkers": "3",
+            "nodeHealthTimeoutMinutes": "45",
+            "managementAllowedCidrs": '["203.0.113.0/24", "198.51.100.7/32"]',
+            "workerStickinessSeconds": "600",
+            "webApplicationFirewall": "true",
+            "wafRateLimit": "500",
+            "dbAppUsername": "wso2_app",
+            "dbAllowReplacement": "true",
+            "adminUsername": "wso2.ops",
+            "adminPassword": "Adm1n-Pass",
+            "logRetentionDays": "365",
+            "alarmEmail": "ops@example.com",
+            **SVN,
+            "svnKitUrl": "s3://example-wso2-artifacts/svnkit-all-1.8.7.wso2v1.jar",
+            "trileadSshUrl": "https://artifacts.example.com/trilead-ssh2-1.0.0-build215.jar",
+        }
+    )
     assert (config.max_unavailable_workers, config.max_unavailable, config.node_health_timeout_minutes) == (3, 3, 45)
     assert config.management_allowed_cidrs == ("203.0.113.0/24", "198.51.100.7/32")
-    assert (config.worker_stickiness_seconds, config.web_application_firewall, config.waf_rate_limit) == (600, True, 500)
-    assert (config.db_app_username, config.db_allow_replacement, config.admin_username) == ("wso2_app", True, "wso2.ops")
+    assert (config.worker_stickiness_seconds, config.web_application_firewall, config.waf_rate_limit) == (
+        600,
+        True,
+        500,
+    )
+    assert (config.db_app_username, config.db_allow_replacement, config.admin_username) == (
+        "wso2_app",
+        True,
+        "wso2.ops",
+    )
     assert config.admin_password.get_secret_value() == "Adm1n-Pass"
     assert (config.log_retention_days, config.alarm_email) == (365, "ops@example.com")
     assert (config.svn_kit_sha256, config.trilead_ssh_sha256) == (SHA_A, SHA_B)
@@ -137,11 +210,14 @@ def test_every_problem_is_reported_on_its_own_line():
     ]
 
 
-@pytest.mark.parametrize("key,value,others", [
-    ("dbPassword", "not valid because of spaces", {}),
-    ("adminPassword", "has a space", {}),
-    ("svnPassword", "", {k: v for k, v in SVN.items() if k != "svnPassword"}),
-])
+@pytest.mark.parametrize(
+    "key,value,others",
+    [
+        ("dbPassword", "not valid because of spaces", {}),
+        ("adminPassword", "has a space", {}),
+        ("svnPassword", "", {k: v for k, v in SVN.items() if k != "svnPassword"}),
+    ],
+)
 def test_a_secret_value_is_never_echoed(key, value, others):
     found = problems({key: value, **others})
     assert found == [line(key, "[secret]", found[0].split(": ", 1)[1])]
@@ -154,7 +230,8 @@ def test_a_secret_key_set_in_plain_text_is_refused_in_one_line(key):
     the CLI refuses a plain value for a key it knows is secret. Encrypted, the same value passes."""
     given = {key: "Plain-text-pw-1", **({k: v for k, v in SVN.items() if k != key} if key == "svnPassword" else {})}
     assert problems(given, secret_keys=set()) == [
-        line(key, "[secret]", f"must be encrypted: set it with `pulumi config set --secret {key}`")]
+        line(key, "[secret]", f"must be encrypted: set it with `pulumi config set --secret {key}`")
+    ]
     assert problems(given, secret_keys={f"{P}:{key}"}) == []
 
 
@@ -176,7 +253,10 @@ def test_a_value_of_an_unexpected_type_is_one_line_not_a_traceback():
     with pytest.raises(ConfigError) as raised:
         parse_config(raw)
     assert [LINE.fullmatch(p).group("key") for p in str(raised.value).split("\n")] == [
-        f"{P}:productArtifactSha256", f"{P}:serviceHostName", f"{P}:tags"]
+        f"{P}:productArtifactSha256",
+        f"{P}:serviceHostName",
+        f"{P}:tags",
+    ]
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])

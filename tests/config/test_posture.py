@@ -4,17 +4,23 @@ prod-like stack (deletion protection on the database or the load balancer)."""
 from __future__ import annotations
 
 from components.config.posture import posture_warnings
-from tests.config.support import P, SHA_A, parse
+from tests.config.support import SHA_A, P, parse
 
-CONSOLE = (f"{P}:managementAllowedCidrs opens the management console to the internet (0.0.0.0/0) on a stack with "
-           "deletion protection")
+CONSOLE = (
+    f"{P}:managementAllowedCidrs opens the management console to the internet (0.0.0.0/0) on a stack with "
+    "deletion protection"
+)
 PLAIN_HTTP = f"{P}:httpMode forward serves plain HTTP to the internet (0.0.0.0/0) on a stack with deletion protection"
 NO_PRODUCT_SHA = f"{P}:productArtifactSha256 is not set: nodes install the product zip unchecked"
 NO_DRIVER_SHA = f"{P}:jdbcDriverSha256 is not set: nodes install the JDBC driver unchecked"
-ONE_WORKER = (f"{P}:workerCount is 1 on a stack with deletion protection: a change that replaces the worker takes "
-              "the service down while it boots")
-ALL_WORKERS = (f"{P}:maxUnavailableWorkers is 4 on a stack with deletion protection: a change that replaces nodes "
-               "takes every worker, and the service, down at once")
+ONE_WORKER = (
+    f"{P}:workerCount is 1 on a stack with deletion protection: a change that replaces the worker takes "
+    "the service down while it boots"
+)
+ALL_WORKERS = (
+    f"{P}:maxUnavailableWorkers is 4 on a stack with deletion protection: a change that replaces nodes "
+    "takes every worker, and the service, down at once"
+)
 CHECKED = {"productArtifactSha256": SHA_A, "jdbcDriverSha256": SHA_A}
 
 
@@ -56,17 +62,33 @@ def test_no_product_checksum_on_any_stack():
 
 
 def test_none_of_the_prod_only_warnings_on_a_dev_like_stack():
-    dev = {**CHECKED, "managementAllowedCidrs": ["0.0.0.0/0"], "httpMode": "forward", "allowedClientCidrs": ["0.0.0.0/0"],
-           "workerCount": "1"}
+    dev = {
+        **CHECKED,
+        "managementAllowedCidrs": ["0.0.0.0/0"],
+        "httpMode": "forward",
+        "allowedClientCidrs": ["0.0.0.0/0"],
+        "workerCount": "1",
+    }
     config = parse(dev, stack="dev")
     assert not config.prod_like
     assert posture_warnings(config) == []
-    assert posture_warnings(parse({"jdbcDriverSha256": None, **{k: v for k, v in dev.items() if k != "jdbcDriverSha256"}},
-                                  stack="dev")) == []
+    assert (
+        posture_warnings(
+            parse({"jdbcDriverSha256": None, **{k: v for k, v in dev.items() if k != "jdbcDriverSha256"}}, stack="dev")
+        )
+        == []
+    )
 
 
 def test_every_warning_at_once_one_line_each():
-    found = warnings({"managementAllowedCidrs": ["0.0.0.0/0"], "httpMode": "forward", "productArtifactSha256": None,
-                      "jdbcDriverSha256": None, "workerCount": "1"})
+    found = warnings(
+        {
+            "managementAllowedCidrs": ["0.0.0.0/0"],
+            "httpMode": "forward",
+            "productArtifactSha256": None,
+            "jdbcDriverSha256": None,
+            "workerCount": "1",
+        }
+    )
     assert sorted(found) == sorted([NO_PRODUCT_SHA, CONSOLE, PLAIN_HTTP, NO_DRIVER_SHA, ONE_WORKER])
     assert all("\n" not in w for w in found)

@@ -46,11 +46,19 @@ REJECTED = [
     pytest.param("prod", {"aws:region": "cn-north-1"}, id="certificate-of-another-partition"),
     pytest.param("dev", {"allowedClientCidrs": [f"198.51.{i}.0/24" for i in range(31)]}, id="rules-per-group"),
     pytest.param("dev", {"tags": [f"k{i}=v" for i in range(48)]}, id="tags-per-resource"),
-    pytest.param("dev", {"aws:defaultTags": {"tags": {"a": "1", "b": "2", "c": "3"}},
-                         "tags": [f"k{i}=v" for i in range(45)]}, id="provider-default-tags"),
-    pytest.param("dev", {"architecture": "arm64", "managerInstanceType": "a1.large", "workerInstanceType": "m7g.large"},
-                 id="a1-on-al2023"),
-    pytest.param("dev", {"productArtifactUrl": "https://dl.example.com:8443/wso2as.zip"}, id="port-the-nodes-cannot-reach"),
+    pytest.param(
+        "dev",
+        {"aws:defaultTags": {"tags": {"a": "1", "b": "2", "c": "3"}}, "tags": [f"k{i}=v" for i in range(45)]},
+        id="provider-default-tags",
+    ),
+    pytest.param(
+        "dev",
+        {"architecture": "arm64", "managerInstanceType": "a1.large", "workerInstanceType": "m7g.large"},
+        id="a1-on-al2023",
+    ),
+    pytest.param(
+        "dev", {"productArtifactUrl": "https://dl.example.com:8443/wso2as.zip"}, id="port-the-nodes-cannot-reach"
+    ),
     pytest.param("dev", {"privateZoneName": "s3.amazonaws.com"}, id="zone-shadowing-s3"),
     pytest.param("prod", {"dbMaxAllocatedStorageGb": "105"}, id="autoscaling-headroom"),
     pytest.param("dev", {**SVN, "svnKitSha256": None}, id="svn-without-checksum"),
@@ -73,7 +81,9 @@ def test_the_same_mocks_do_count_a_good_configuration():
     inventory = run_stack("dev", mocks=mocks)
     assert INSTANCE in mocks.declared and len(mocks.declared) > 100
     # the posture warnings (test_posture.py) are logged, and the program deploys all the same
-    assert "wso2-cluster:productArtifactSha256 is not set: nodes install the product zip unchecked" in inventory.warnings
+    assert (
+        "wso2-cluster:productArtifactSha256 is not set: nodes install the product zip unchecked" in inventory.warnings
+    )
 
 
 # --- 5. accepted configurations at the limits deploy --------------------------------------------
@@ -82,7 +92,8 @@ CN_CERT = CERT.replace("arn:aws:", "arn:aws-cn:").replace("eu-west-1", "cn-north
 GOV_CERT = CERT.replace("arn:aws:", "arn:aws-us-gov:").replace("eu-west-1", "us-gov-west-1")
 S3_KEY_WITH_WILDCARDS = "s3://example-wso2-artifacts/builds/*/wso2as?5.3.0$.zip"
 AT_THE_LIMITS = {
-    "workerCount": "50", "maxUnavailableWorkers": "50",
+    "workerCount": "50",
+    "maxUnavailableWorkers": "50",
     "serviceHostName": host_of_length(limits.HOST_NAME_MAX),
     "managementHostName": host_of_length(limits.HOST_NAME_MAX, "example.org"),
     "privateZoneName": host_of_length(limits.HOST_NAME_MAX, "internal"),
@@ -103,28 +114,63 @@ AT_THE_LIMITS = {
     "allowedClientCidrs": [f"198.51.{i}.0/24" for i in range(29)],
     "managementAllowedCidrs": ["203.0.113.0/24"],
     "logRetentionDays": "3653",
-    "dbAllocatedStorageGb": "20", "dbMaxAllocatedStorageGb": "22",
-    "wafRateLimit": str(aws_facts.WAF_RATE_LIMIT_MAX), "webApplicationFirewall": "true",
+    "dbAllocatedStorageGb": "20",
+    "dbMaxAllocatedStorageGb": "22",
+    "wafRateLimit": str(aws_facts.WAF_RATE_LIMIT_MAX),
+    "webApplicationFirewall": "true",
 }
 ACCEPTED = [
     pytest.param("dev", "eu-west-1", AT_THE_LIMITS, id="everything-at-its-limit-svn-50-workers"),
-    pytest.param("dev", "eu-west-1", {"membershipScheme": "wka", "wkaMemberCount": "5", "workerCount": "4",
-                                      "clusterPort": "65535", "productArtifactUrl": S3_KEY_WITH_WILDCARDS},
-                 id="wka-5-members-4-workers"),
-    pytest.param("prod", "eu-west-1", {"architecture": "arm64", "managerInstanceType": "m7g.large",
-                                       "workerInstanceType": "t4g.small", "dbInstanceClass": "db.m8a.large",
-                                       "dbEngineVersion": "8.4.11", "managementAllowedCidrs": [
-                                           f"203.0.{i}.0/24" for i in range(20)]},
-                 id="efs-arm64-graviton-20-console-sources"),
-    pytest.param("prod", "cn-north-1", {"aws:region": "cn-north-1", "certificateArn": CN_CERT,
-                                         "membershipScheme": "wka"}, id="aws-cn"),
-    pytest.param("dev", "cn-northwest-1", {"aws:region": "cn-northwest-1", "membershipScheme": "wka",
-                                           "discoveryCredentials": "instanceRole"}, id="aws-cn-dev"),
-    pytest.param("prod", "us-gov-west-1", {"aws:region": "us-gov-west-1", "certificateArn": GOV_CERT,
-                                           "discoveryCredentials": "instanceRole"}, id="aws-us-gov"),
+    pytest.param(
+        "dev",
+        "eu-west-1",
+        {
+            "membershipScheme": "wka",
+            "wkaMemberCount": "5",
+            "workerCount": "4",
+            "clusterPort": "65535",
+            "productArtifactUrl": S3_KEY_WITH_WILDCARDS,
+        },
+        id="wka-5-members-4-workers",
+    ),
+    pytest.param(
+        "prod",
+        "eu-west-1",
+        {
+            "architecture": "arm64",
+            "managerInstanceType": "m7g.large",
+            "workerInstanceType": "t4g.small",
+            "dbInstanceClass": "db.m8a.large",
+            "dbEngineVersion": "8.4.11",
+            "managementAllowedCidrs": [f"203.0.{i}.0/24" for i in range(20)],
+        },
+        id="efs-arm64-graviton-20-console-sources",
+    ),
+    pytest.param(
+        "prod",
+        "cn-north-1",
+        {"aws:region": "cn-north-1", "certificateArn": CN_CERT, "membershipScheme": "wka"},
+        id="aws-cn",
+    ),
+    pytest.param(
+        "dev",
+        "cn-northwest-1",
+        {"aws:region": "cn-northwest-1", "membershipScheme": "wka", "discoveryCredentials": "instanceRole"},
+        id="aws-cn-dev",
+    ),
+    pytest.param(
+        "prod",
+        "us-gov-west-1",
+        {"aws:region": "us-gov-west-1", "certificateArn": GOV_CERT, "discoveryCredentials": "instanceRole"},
+        id="aws-us-gov",
+    ),
     pytest.param("dev", "me-central-1", {"aws:region": "me-central-1", **SVN}, id="region-opened-since-2022"),
-    pytest.param("dev", "il-central-1", {"aws:region": "il-central-1", "accessLogsBucket": "my-alb-logs"},
-                 id="region-since-2022-existing-log-bucket"),
+    pytest.param(
+        "dev",
+        "il-central-1",
+        {"aws:region": "il-central-1", "accessLogsBucket": "my-alb-logs"},
+        id="region-since-2022-existing-log-bucket",
+    ),
 ]
 
 
@@ -157,7 +203,10 @@ def test_an_accepted_configuration_deploys(stack, region, overrides):
 
     # every resource within AWS's tag quota, the user data within EC2's
     for resource in inventory.resources:
-        for tags in (resource.inputs.get("tags") or {}, (resource.inputs.get("rootBlockDevice") or {}).get("tags") or {}):
+        for tags in (
+            resource.inputs.get("tags") or {},
+            (resource.inputs.get("rootBlockDevice") or {}).get("tags") or {},
+        ):
             assert len(tags) <= aws_facts.MAX_TAGS_PER_RESOURCE, resource.name
     instances = inventory.of_type(INSTANCE)
     assert len(instances) == int(overrides.get("workerCount", 4 if stack == "prod" else 2)) + 1
@@ -180,8 +229,9 @@ def test_s3_keys_with_iam_wildcards_are_granted_literally():
     for policy in inventory.of_type(ROLE_POLICY):
         for statement in json.loads(policy.inputs["policy"])["Statement"]:
             if statement.get("Sid") == "ReadArtifacts":
-                resources.update([statement["Resource"]] if isinstance(statement["Resource"], str)
-                                 else statement["Resource"])
+                resources.update(
+                    [statement["Resource"]] if isinstance(statement["Resource"], str) else statement["Resource"]
+                )
     assert "arn:aws:s3:::example-wso2-artifacts/builds/${*}/wso2as${?}5.3.0${$}.zip" in resources
     assert not any("/*/" in r or "?" in r.replace("${?}", "") for r in resources)
 
@@ -194,8 +244,9 @@ def _log_delivery_principals(inventory) -> list:
 
 @pytest.mark.parametrize("case_id", ["region-opened-since-2022", "eu-central-2"])
 def test_in_a_region_opened_since_2022_only_the_log_delivery_service_may_write_the_logs(case_id):
-    stack, region, overrides = (_accepted(case_id) if case_id != "eu-central-2"
-                                else ("dev", "eu-central-2", {"aws:region": "eu-central-2"}))
+    stack, region, overrides = (
+        _accepted(case_id) if case_id != "eu-central-2" else ("dev", "eu-central-2", {"aws:region": "eu-central-2"})
+    )
     assert aws_facts.elb_log_account(region) is None
     inventory = _run(stack, region, overrides)
     assert _log_delivery_principals(inventory) == [{"Service": aws_facts.ELB_LOG_DELIVERY_SERVICE}]
@@ -209,8 +260,10 @@ def test_in_an_older_region_the_regions_elb_account_may_write_too(case_id):
     principals = _log_delivery_principals(inventory)
     account = aws_facts.elb_log_account(region)
     assert {"AWS": f"arn:{partition}:iam::{account}:root"} in principals
-    assert all(p == {"Service": aws_facts.ELB_LOG_DELIVERY_SERVICE} or p == {"AWS": f"arn:{partition}:iam::{account}:root"}
-               for p in principals)
+    assert all(
+        p == {"Service": aws_facts.ELB_LOG_DELIVERY_SERVICE} or p == {"AWS": f"arn:{partition}:iam::{account}:root"}
+        for p in principals
+    )
 
 
 def test_20_console_sources_fit_the_listener_rules():
@@ -218,6 +271,9 @@ def test_20_console_sources_fit_the_listener_rules():
     rules = [r for r in inventory.of_type(LISTENER_RULE) if "-https-management" in r.name and "deny" not in r.name]
     assert len(rules) == 5
     for rule in rules:
-        values = [v for c in rule.inputs["conditions"] for v in
-                  (c.get("hostHeader") or {}).get("values", []) + (c.get("sourceIp") or {}).get("values", [])]
+        values = [
+            v
+            for c in rule.inputs["conditions"]
+            for v in (c.get("hostHeader") or {}).get("values", []) + (c.get("sourceIp") or {}).get("values", [])
+        ]
         assert len(values) <= aws_facts.ALB_CONDITION_VALUES_PER_RULE

@@ -66,11 +66,18 @@ def test_readme_configuration_table_matches_the_schema():
         if key in OPTIONAL_KEYS:
             secret = " (secret)" if key in SECRET_KEYS else ""
             assert (type_cell, default_cell, meaning) == (
-                PULUMI_TYPES[_python_type(FIELDS[key].annotation)] + secret, "—", OPTIONAL_KEYS[key]), key
+                PULUMI_TYPES[_python_type(FIELDS[key].annotation)] + secret,
+                "—",
+                OPTIONAL_KEYS[key],
+            ), key
             continue
         declared = SCHEMA[key]
         assert type_cell == declared["type"] + (" (secret)" if declared.get("secret") else "")
-        expected_default = f"`{yaml.safe_dump(declared['default'], default_flow_style=True).strip().removesuffix('...').strip()}`" if "default" in declared else "—"
+        expected_default = (
+            f"`{yaml.safe_dump(declared['default'], default_flow_style=True).strip().removesuffix('...').strip()}`"
+            if "default" in declared
+            else "—"
+        )
         assert default_cell == expected_default, key
         assert meaning == declared["description"], key
 
@@ -86,8 +93,9 @@ def test_the_instance_memory_table_is_ec2s_data_as_moto_ships_it():
 
     from components import aws_facts
 
-    described = json.loads(gzip.decompress(
-        (Path(moto.__file__).parent / "ec2/resources/instance_types.json.gz").read_bytes()))
+    described = json.loads(
+        gzip.decompress((Path(moto.__file__).parent / "ec2/resources/instance_types.json.gz").read_bytes())
+    )
     table = json.loads((Path(aws_facts.__file__).parent / "data/ec2_memory_mib.json").read_text())["memoryMiB"]
     assert set(table) <= aws_facts.ec2_instance_types()
     assert {t: described[t]["MemoryInfo"]["SizeInMiB"] for t in table} == table

@@ -54,7 +54,9 @@ def _problems(inventory: Inventory) -> list[str]:
             if name:
                 need(len(name) <= 32 and ELB_NAME.fullmatch(name), r, f"name {name!r}")
             else:  # auto-named from the logical name
-                need(len(r.name) + SUFFIX <= 32 and ELB_NAME.fullmatch(r.name), r, "logical name for a 32-character name")
+                need(
+                    len(r.name) + SUFFIX <= 32 and ELB_NAME.fullmatch(r.name), r, "logical name for a 32-character name"
+                )
             need(not (name or r.name).lower().startswith("internal-"), r, "starts with internal-")
         elif kind == "aws:ec2/securityGroup:SecurityGroup":
             name = inputs.get("name") or r.name
@@ -76,19 +78,34 @@ def _problems(inventory: Inventory) -> list[str]:
         elif kind == "aws:ssm/parameter:Parameter":
             name = inputs["name"]
             first = name.strip("/").split("/")[0].lower()
-            need(len(name) <= 1011 and SSM_NAME.fullmatch(name) and not first.startswith(("aws", "ssm"))
-                 and name.count("/") <= 15, r, f"parameter {name!r}")
+            need(
+                len(name) <= 1011
+                and SSM_NAME.fullmatch(name)
+                and not first.startswith(("aws", "ssm"))
+                and name.count("/") <= 15,
+                r,
+                f"parameter {name!r}",
+            )
         elif kind == "aws:s3/bucket:Bucket":
             prefix = inputs.get("bucketPrefix")
             if prefix:
-                need(len(prefix) <= 37 and re.fullmatch(r"[a-z0-9][a-z0-9.-]*", prefix) and ".." not in prefix
-                     and not prefix.startswith(S3_RESERVED_PREFIXES), r, f"bucket prefix {prefix!r}")
+                need(
+                    len(prefix) <= 37
+                    and re.fullmatch(r"[a-z0-9][a-z0-9.-]*", prefix)
+                    and ".." not in prefix
+                    and not prefix.startswith(S3_RESERVED_PREFIXES),
+                    r,
+                    f"bucket prefix {prefix!r}",
+                )
             else:
                 need(limits.is_s3_bucket_name(inputs.get("bucket")), r, "bucket name")
         elif kind in ("aws:iam/role:Role", "aws:iam/user:User"):
             name = inputs.get("name") or r.name
-            need(len(name) + (0 if inputs.get("name") else SUFFIX) <= 64 and IAM_NAME.fullmatch(name), r,
-                 f"IAM name {name!r}")
+            need(
+                len(name) + (0 if inputs.get("name") else SUFFIX) <= 64 and IAM_NAME.fullmatch(name),
+                r,
+                f"IAM name {name!r}",
+            )
         elif kind in ("aws:iam/instanceProfile:InstanceProfile", "aws:iam/group:Group"):
             need(len(r.name) + SUFFIX <= 128 and IAM_NAME.fullmatch(r.name), r, "IAM name")
         elif kind == "aws:secretsmanager/secret:Secret":
@@ -106,8 +123,15 @@ def _problems(inventory: Inventory) -> list[str]:
         tags = inputs.get("tags") or {}
         need(len(tags) <= 50, r, f"{len(tags)} tags")
         for key, value in tags.items():
-            need(1 <= len(key) <= 128 and len(value) <= 256 and TAG_TEXT.fullmatch(key) and TAG_TEXT.fullmatch(value)
-                 and not key.lower().startswith("aws:"), r, f"tag {key}={value}")
+            need(
+                1 <= len(key) <= 128
+                and len(value) <= 256
+                and TAG_TEXT.fullmatch(key)
+                and TAG_TEXT.fullmatch(value)
+                and not key.lower().startswith("aws:"),
+                r,
+                f"tag {key}={value}",
+            )
     return found
 
 
@@ -133,14 +157,18 @@ def test_the_checks_catch_a_bad_name():
     alb.name = "internal-" + "x" * 20
     assert [p for p in _problems(inventory) if "loadBalancer" in p] == [
         f"aws:lb/loadBalancer:LoadBalancer {alb.name}: logical name for a 32-character name",
-        f"aws:lb/loadBalancer:LoadBalancer {alb.name}: starts with internal-"]
+        f"aws:lb/loadBalancer:LoadBalancer {alb.name}: starts with internal-",
+    ]
 
 
 def _random_stack_names(count: int) -> list[str]:
     rnd = random.Random(20261125)
     alphabet = string.ascii_letters + string.digits + "_.-"
-    names = {rnd.choice(["", "sg-", "internal-", "sthree-", "amzn-s3-demo-", "-", "xn--", "1"])
-             + "".join(rnd.choice(alphabet) for _ in range(rnd.randint(1, 100))) for _ in range(count)}
+    names = {
+        rnd.choice(["", "sg-", "internal-", "sthree-", "amzn-s3-demo-", "-", "xn--", "1"])
+        + "".join(rnd.choice(alphabet) for _ in range(rnd.randint(1, 100)))
+        for _ in range(count)
+    }
     return sorted(n[:100] for n in names)
 
 
@@ -160,7 +188,12 @@ def test_the_label_and_the_names_built_from_it_are_valid():
 
 
 def test_distinct_stacks_get_distinct_names():
-    stacks = STACKS + MORE_STACKS + _random_stack_names(3000) + ["my.stack", "my-stack", "my_stack", "My-Stack", "dev", "Dev", "DEV"]
+    stacks = (
+        STACKS
+        + MORE_STACKS
+        + _random_stack_names(3000)
+        + ["my.stack", "my-stack", "my_stack", "My-Stack", "dev", "Dev", "DEV"]
+    )
     stacks = sorted(set(stacks))
     labels = {naming.stack_label(s) for s in stacks}
     dashboards = {naming.dashboard_name(P, naming.stack_label(s)) for s in stacks}

@@ -7,7 +7,6 @@ refuses, and the offline preview must never accept what the CLI refuses.
 
 from __future__ import annotations
 
-
 import pytest
 
 from components.config.schema import SECRET_KEYS, ConfigError
@@ -95,7 +94,6 @@ def test_the_offline_reader_gives_the_clis_words_for_a_missing_key(parity_worksp
     cli = workspace.preview("words", check=False)
     offline, why = _offline_accepts(workspace, "words")
     assert not offline and why in cli.output, (why, cli.output[-2000:])
-
 
 
 @pytest.mark.parametrize("index", range(len(EVERYDAY)), ids=[",".join(o) for o, _ in EVERYDAY])

@@ -18,8 +18,13 @@ PACKAGES = ("aws", "random", "tls")
 
 
 def _offline_outputs(stack: str) -> set[str]:
-    return set(run_stack(stack, {k: v for k, v in README_SECRETS.items()},
-                         secret_keys=tuple(f"wso2-cluster:{k}" for k in README_SECRETS)).outputs)
+    return set(
+        run_stack(
+            stack,
+            {k: v for k, v in README_SECRETS.items()},
+            secret_keys=tuple(f"wso2-cluster:{k}" for k in README_SECRETS),
+        ).outputs
+    )
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
@@ -34,8 +39,11 @@ def test_stack_previews_deploys_stays_unchanged_and_destroys(workspace: Workspac
     assert set(outputs) == _offline_outputs(stack)  # the same contract as the offline engine's
     assert README_SECRETS["adminPassword"] not in json.dumps(outputs)
     created = workspace.cloud("aws")
-    workers = [rid for rid, r in created.items()
-               if r["type"] == "aws:ec2/instance:Instance" and r["outputs"]["tags"]["wso2:role"] == "worker"]
+    workers = [
+        rid
+        for rid, r in created.items()
+        if r["type"] == "aws:ec2/instance:Instance" and r["outputs"]["tags"]["wso2:role"] == "worker"
+    ]
     assert sorted(workers) == sorted(outputs["workerInstanceIds"])
 
     second = workspace.up(stack, "--expect-no-changes", check=False)
@@ -87,5 +95,6 @@ def test_a_change_that_would_replace_the_database_stops_the_plan_in_one_line(wor
     assert set(errors) == {
         "error: pulumi-python:dynamic/wso2:DatabaseGuard resource 'dev-database-guard': property username value "
         "{otheradmin} has a problem: changing wso2-cluster:dbUsername from wso2admin to otheradmin would replace "
-        "the database and lose its data; set wso2-cluster:dbAllowReplacement true to allow it (take a snapshot first)"}
+        "the database and lose its data; set wso2-cluster:dbAllowReplacement true to allow it (take a snapshot first)"
+    }
     assert "Traceback" not in refused.output

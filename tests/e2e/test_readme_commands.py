@@ -39,17 +39,26 @@ def deploy_commands() -> list[str]:
 
 
 def bash(command: str, workspace: Workspace, stdin: str | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(["bash", "-euo", "pipefail", "-c", command], cwd=workspace.project, input=stdin,
-                          env={**workspace.env, "PULUMI_SKIP_CONFIRMATIONS": "true"}, capture_output=True,
-                          text=True, timeout=900)
+    return subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", command],
+        cwd=workspace.project,
+        input=stdin,
+        env={**workspace.env, "PULUMI_SKIP_CONFIRMATIONS": "true"},
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
 
 
 def test_the_deploy_commands_work_as_written_and_make_preview_reads_the_secret(tmp_path: Path, moto_url: str):
     workspace = Workspace(tmp_path, moto_url=moto_url)
     for name in ("Makefile", "offline", "requirements.txt", "requirements-dev.txt", "constraints.txt"):
         source = ROOT / name
-        (shutil.copytree(source, workspace.project / name, ignore=shutil.ignore_patterns("__pycache__"))
-         if source.is_dir() else shutil.copy2(source, workspace.project / name))
+        (
+            shutil.copytree(source, workspace.project / name, ignore=shutil.ignore_patterns("__pycache__"))
+            if source.is_dir()
+            else shutil.copy2(source, workspace.project / name)
+        )
     with zipfile.ZipFile(workspace.project / "wso2as-5.3.0.zip", "w") as product:  # what sha256sum reads
         product.writestr("wso2as-5.3.0/bin/wso2server.sh", "#!/bin/sh\n")
 

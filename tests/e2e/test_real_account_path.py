@@ -13,9 +13,14 @@ pytestmark = pytest.mark.engine
 
 
 def _run(workspace: Workspace, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "e2e.run", "--work-dir", str(workspace.project), *args],
-                          cwd=ROOT, env={**workspace.env, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True,
-                          timeout=900)
+    return subprocess.run(
+        [sys.executable, "-m", "e2e.run", "--work-dir", str(workspace.project), *args],
+        cwd=ROOT,
+        env={**workspace.env, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
 
 
 def test_a_throwaway_copy_of_dev_is_deployed_and_then_leaves_nothing(workspace: Workspace):
@@ -27,7 +32,10 @@ def test_a_throwaway_copy_of_dev_is_deployed_and_then_leaves_nothing(workspace: 
     assert name.startswith("dev-e2e-")
     assert f"e2e: stack {name} destroyed and removed" in result.stdout
     assert {package: workspace.cloud(package) for package in ("aws", "random", "tls")} == {
-        "aws": {}, "random": {}, "tls": {}}
+        "aws": {},
+        "random": {},
+        "tls": {},
+    }
     assert name not in workspace.pulumi("stack", "ls").stdout
     assert not (workspace.project / f"Pulumi.{name}.yaml").exists()
 
@@ -38,5 +46,6 @@ def test_a_prod_like_stack_is_refused_before_anything_is_made(workspace: Workspa
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
         "e2e: stack prod is prod-like (dbDeletionProtection or loadBalancerDeletionProtection is true): "
-        "e2e deploys only stacks that may be thrown away"]
+        "e2e deploys only stacks that may be thrown away"
+    ]
     assert not workspace.cloud_dir.exists()

@@ -23,14 +23,21 @@ def _ids_by_name(workspace: Workspace) -> dict[str, str]:
 
 def _old_instances(workspace: Workspace) -> dict[str, str]:
     """node -> its instance id now."""
-    return {name.removeprefix("dev-").removesuffix("-instance"): rid for name, rid in _ids_by_name(workspace).items()
-            if name.endswith("-instance")}
+    return {
+        name.removeprefix("dev-").removesuffix("-instance"): rid
+        for name, rid in _ids_by_name(workspace).items()
+        if name.endswith("-instance")
+    }
 
 
 def _rolling_stack(workspace: Workspace, **config) -> None:
     workspace.new_stack("dev")
-    for key, value in (("workerCount", WORKERS), ("maxUnavailableWorkers", MAX_UNAVAILABLE),
-                       ("nodeHealthTimeoutMinutes", 5), *config.items()):
+    for key, value in (
+        ("workerCount", WORKERS),
+        ("maxUnavailableWorkers", MAX_UNAVAILABLE),
+        ("nodeHealthTimeoutMinutes", 5),
+        *config.items(),
+    ):
         workspace.set_config("dev", key, value)
     workspace.up("dev")
 
@@ -65,8 +72,9 @@ def test_an_instance_type_change_replaces_the_nodes_in_the_same_order_each_drain
     assert_drained_before_stopped(events(log), old_instances)
 
 
-def test_a_node_that_never_gets_healthy_stops_up_with_one_line_and_a_rerun_resumes(workspace: Workspace, tmp_path,
-                                                                                    moto_url):
+def test_a_node_that_never_gets_healthy_stops_up_with_one_line_and_a_rerun_resumes(
+    workspace: Workspace, tmp_path, moto_url
+):
     _rolling_stack(workspace)
     ids_before = _ids_by_name(workspace)
     (workspace.cloud_dir / "unhealthy.json").write_text(json.dumps(["dev-worker-1"]))
@@ -75,8 +83,10 @@ def test_a_node_that_never_gets_healthy_stops_up_with_one_line_and_a_rerun_resum
     failed = workspace.up("dev", check=False, event_log=tmp_path / "failed.jsonl")
 
     assert failed.code != 0
-    reason = re.compile(r"node worker-1 \((i-[0-9a-f]+)\) not healthy in target group (\S+) \(port (9443|9763)\) after "
-                        r"5 minutes: unused \(Target\.InvalidState: Target is in the stopped state\)")
+    reason = re.compile(
+        r"node worker-1 \((i-[0-9a-f]+)\) not healthy in target group (\S+) \(port (9443|9763)\) after "
+        r"5 minutes: unused \(Target\.InvalidState: Target is in the stopped state\)"
+    )
     lines = [line for line in failed.output.splitlines() if reason.search(line)]
     assert lines, failed.output[-4000:]
     assert "Traceback" not in failed.output
@@ -86,8 +96,13 @@ def test_a_node_that_never_gets_healthy_stops_up_with_one_line_and_a_rerun_resum
 
     # The operator mends the node (here: starts it); the rerun waits for it, then goes on.
     (workspace.cloud_dir / "unhealthy.json").write_text("[]")
-    ec2 = boto3.client("ec2", endpoint_url=moto_url, region_name="eu-west-1", aws_access_key_id="testing",
-                       aws_secret_access_key="testing")
+    ec2 = boto3.client(
+        "ec2",
+        endpoint_url=moto_url,
+        region_name="eu-west-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
     ec2.start_instances(InstanceIds=[reason.search(lines[0]).group(1)])
     log = tmp_path / "resumed.jsonl"
     workspace.up("dev", event_log=log)

@@ -39,8 +39,9 @@ def _extract(commit: str, into) -> None:
         if os.environ.get("CI"):
             pytest.fail(message + ", and CI is set")
         pytest.skip(message)
-    archive = subprocess.run(["git", "-C", str(ROOT), "archive", "--format=tar", commit], capture_output=True,
-                             check=True).stdout
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", "--format=tar", commit], capture_output=True, check=True
+    ).stdout
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
         tar.extractall(into, filter="data")
 
@@ -61,8 +62,11 @@ def test_upgrading_the_previous_releases_dev_stack_rolls_its_nodes_and_replaces_
     (new.project / "Pulumi.dev.yaml").write_text((old.project / "Pulumi.dev.yaml").read_text())
 
     plan = json.loads(new.preview("dev", "--json").stdout)
-    changed = {(s["op"], s["urn"].split("::")[-2].split("$")[-1], s["urn"].rsplit("::", 1)[1])
-               for s in plan["steps"] if s["op"] != "same"}
+    changed = {
+        (s["op"], s["urn"].split("::")[-2].split("$")[-1], s["urn"].rsplit("::", 1)[1])
+        for s in plan["steps"]
+        if s["op"] != "same"
+    }
     assert not {c for c in changed if c[0] in REPLACING and c[1] not in NODE_FOLLOWERS}, changed
     kept = ("aws:rds/instance:Instance", "aws:ec2/networkInterface:NetworkInterface")
     assert not {c for c in changed if c[1] in kept}, changed

@@ -27,11 +27,20 @@ def _caller(session) -> str:
 
 
 def test_explicit_keys_are_used_as_given(aws):
-    session = aws_session.from_stack_config({"aws:region": REGION, "aws:accessKey": "AKIAEXPLICIT000000",
-                                             "aws:secretKey": "explicit-secret", "aws:token": "a-token"})
+    session = aws_session.from_stack_config(
+        {
+            "aws:region": REGION,
+            "aws:accessKey": "AKIAEXPLICIT000000",
+            "aws:secretKey": "explicit-secret",
+            "aws:token": "a-token",
+        }
+    )
     credentials = session.get_credentials()
     assert (credentials.access_key, credentials.secret_key, credentials.token) == (
-        "AKIAEXPLICIT000000", "explicit-secret", "a-token")
+        "AKIAEXPLICIT000000",
+        "explicit-secret",
+        "a-token",
+    )
     assert session.region_name == REGION
 
 
@@ -44,18 +53,29 @@ def test_the_profile_of_the_stack_is_used(aws, monkeypatch):
 
 
 def test_assume_roles_are_chained_in_order(aws):
-    config = {"aws:region": REGION, "aws:assumeRoles": json.dumps([
-        {"roleArn": f"arn:aws:iam::{ACCOUNT}:role/deployer", "sessionName": "first", "externalId": "x-1",
-         "duration": "1h"},
-        {"roleArn": f"arn:aws:iam::{ACCOUNT}:role/gate-reader"},
-    ])}
+    config = {
+        "aws:region": REGION,
+        "aws:assumeRoles": json.dumps(
+            [
+                {
+                    "roleArn": f"arn:aws:iam::{ACCOUNT}:role/deployer",
+                    "sessionName": "first",
+                    "externalId": "x-1",
+                    "duration": "1h",
+                },
+                {"roleArn": f"arn:aws:iam::{ACCOUNT}:role/gate-reader"},
+            ]
+        ),
+    }
     session = aws_session.from_stack_config(config)
     assert _caller(session) == f"arn:aws:sts::{ACCOUNT}:assumed-role/gate-reader/{aws_session.DEFAULT_SESSION_NAME}"
 
 
 def test_the_older_single_assume_role_is_honoured(aws):
-    config = {"aws:region": REGION, "aws:assumeRole": json.dumps(
-        {"roleArn": f"arn:aws:iam::{ACCOUNT}:role/deployer", "sessionName": "ci"})}
+    config = {
+        "aws:region": REGION,
+        "aws:assumeRole": json.dumps({"roleArn": f"arn:aws:iam::{ACCOUNT}:role/deployer", "sessionName": "ci"}),
+    }
     assert _caller(aws_session.from_stack_config(config)) == f"arn:aws:sts::{ACCOUNT}:assumed-role/deployer/ci"
 
 

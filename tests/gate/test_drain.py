@@ -20,16 +20,21 @@ from tests.aws_support import FakeClock
 REGION = "eu-west-1"
 ARN = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/wso2-dev-ws-9443/6d0ecf831eec9f09"
 TARGET = {"Id": "i-0111111111111111a", "Port": 9443}
-DRAINING = {"State": "draining", "Reason": "Target.DeregistrationInProgress",
-            "Description": "Target deregistration is in progress"}
+DRAINING = {
+    "State": "draining",
+    "Reason": "Target.DeregistrationInProgress",
+    "Description": "Target deregistration is in progress",
+}
 UNUSED = {"State": "unused", "Reason": "Target.NotRegistered", "Description": "Target is not registered"}
 
 
 def expect(stubber: Stubber, *health: dict) -> None:
     """One DescribeTargetHealth of TARGET, answered with `health` (none: not listed)."""
-    stubber.add_response("describe_target_health", {
-        "TargetHealthDescriptions": [{"Target": TARGET, "TargetHealth": h} for h in health]},
-        {"TargetGroupArn": ARN, "Targets": [TARGET]})
+    stubber.add_response(
+        "describe_target_health",
+        {"TargetHealthDescriptions": [{"Target": TARGET, "TargetHealth": h} for h in health]},
+        {"TargetGroupArn": ARN, "Targets": [TARGET]},
+    )
 
 
 def test_waits_while_draining_and_returns_once_unused(stubbed):
@@ -74,8 +79,9 @@ def test_a_deregistered_target_has_drained_on_moto():
         ec2, elbv2 = boto3.client("ec2", region_name=REGION), boto3.client("elbv2", region_name=REGION)
         vpc = ec2.describe_vpcs()["Vpcs"][0]["VpcId"]
         instance = ec2.run_instances(ImageId="ami-12345678", MinCount=1, MaxCount=1)["Instances"][0]["InstanceId"]
-        arn = elbv2.create_target_group(Name="wso2-dev-ws-9443", Protocol="HTTPS", Port=9443, VpcId=vpc,
-                                        TargetType="instance")["TargetGroups"][0]["TargetGroupArn"]
+        arn = elbv2.create_target_group(
+            Name="wso2-dev-ws-9443", Protocol="HTTPS", Port=9443, VpcId=vpc, TargetType="instance"
+        )["TargetGroups"][0]["TargetGroupArn"]
         target = {"Id": instance, "Port": 9443}
         elbv2.register_targets(TargetGroupArn=arn, Targets=[target])
         assert drain.drained(elbv2, arn, target) is False  # registered and serving
@@ -85,10 +91,16 @@ def test_a_deregistered_target_has_drained_on_moto():
 
 # --- the hook, as the engine calls it after an attachment's delete ------------------------------
 
+
 def run_hook(outputs: dict) -> None:
-    args = pulumi.ResourceHookArgs(urn="urn:attachment", id="a", name="a",
-                                   type="aws:lb/targetGroupAttachment:TargetGroupAttachment",
-                                   old_inputs=outputs, old_outputs=outputs)
+    args = pulumi.ResourceHookArgs(
+        urn="urn:attachment",
+        id="a",
+        name="a",
+        type="aws:lb/targetGroupAttachment:TargetGroupAttachment",
+        old_inputs=outputs,
+        old_outputs=outputs,
+    )
     loop = asyncio.new_event_loop()  # not asyncio.run: it would unset the loop the offline engine uses
     try:
         loop.run_until_complete(drain.wait_after_delete(args))
@@ -99,9 +111,13 @@ def run_hook(outputs: dict) -> None:
 def test_the_hook_waits_for_the_attachments_own_target_with_the_stacks_credentials(monkeypatch, stubbed):
     client, stubber = stubbed
     sessions = []
-    monkeypatch.setattr(drain.aws_session, "from_stack_config",
-                        lambda config, region: sessions.append((config, region)) or types.SimpleNamespace(
-                            client=lambda service: client))
+    monkeypatch.setattr(
+        drain.aws_session,
+        "from_stack_config",
+        lambda config, region: (
+            sessions.append((config, region)) or types.SimpleNamespace(client=lambda service: client)
+        ),
+    )
     monkeypatch.setattr(drain, "read_stack_config", lambda: {"aws:profile": "ops"})
     clock = FakeClock()
     monkeypatch.setattr(drain, "time", types.SimpleNamespace(monotonic=clock, sleep=clock.sleep))
@@ -125,12 +141,16 @@ def test_the_hook_is_named_runs_on_deploys_only_and_only_warns():
     def program():
         hook = drain.drain_hook("dev-drain")
         assert (hook.name, hook.opts.on_dry_run, hook.opts.ignore_errors) == ("dev-drain", False, True)
-        pulumi.CustomResource("aws:lb/targetGroupAttachment:TargetGroupAttachment", "a", {
-            "targetGroupArn": ARN, "targetId": TARGET["Id"]},
-            opts=pulumi.ResourceOptions(hooks=pulumi.ResourceHookBinding(after_delete=[hook])))
+        pulumi.CustomResource(
+            "aws:lb/targetGroupAttachment:TargetGroupAttachment",
+            "a",
+            {"targetGroupArn": ARN, "targetId": TARGET["Id"]},
+            opts=pulumi.ResourceOptions(hooks=pulumi.ResourceHookBinding(after_delete=[hook])),
+        )
 
     attachment = run_program(program, {"aws:region": REGION}).one(
-        "aws:lb/targetGroupAttachment:TargetGroupAttachment", "a")
+        "aws:lb/targetGroupAttachment:TargetGroupAttachment", "a"
+    )
     assert attachment.options["hooks"] == {"after_delete": ["dev-drain"]}
 
 
@@ -151,15 +171,29 @@ def test_the_hooks_of_a_batch_larger_than_the_default_pool_wait_at_once(monkeypa
         return True
 
     monkeypatch.setattr(drain, "wait_drained", wait)
-    monkeypatch.setattr(drain.aws_session, "from_stack_config", lambda config, region: types.SimpleNamespace(
-        client=lambda service: None))
+    monkeypatch.setattr(
+        drain.aws_session,
+        "from_stack_config",
+        lambda config, region: types.SimpleNamespace(client=lambda service: None),
+    )
     monkeypatch.setattr(drain, "read_stack_config", dict)
     monkeypatch.setattr(pulumi.log, "info", lambda *a, **k: None)
 
     async def batch():
-        await asyncio.gather(*(drain.wait_after_delete(pulumi.ResourceHookArgs(
-            urn=f"urn:{n}", id=str(n), name=str(n), type="aws:lb/targetGroupAttachment:TargetGroupAttachment",
-            old_outputs={"targetGroupArn": ARN, "targetId": f"i-{n:017x}", "port": 9443})) for n in range(12)))
+        await asyncio.gather(
+            *(
+                drain.wait_after_delete(
+                    pulumi.ResourceHookArgs(
+                        urn=f"urn:{n}",
+                        id=str(n),
+                        name=str(n),
+                        type="aws:lb/targetGroupAttachment:TargetGroupAttachment",
+                        old_outputs={"targetGroupArn": ARN, "targetId": f"i-{n:017x}", "port": 9443},
+                    )
+                )
+                for n in range(12)
+            )
+        )
 
     loop = asyncio.new_event_loop()
     try:

@@ -18,7 +18,6 @@ from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime import rpc
 
 from components import health_gate
-from tests.aws_support import FakeClock
 from components.health_gate import (
     GateFailed,
     GateTarget,
@@ -29,6 +28,7 @@ from components.health_gate import (
     target_group_name,
     wait_until_healthy,
 )
+from tests.aws_support import FakeClock
 
 REGION = "eu-west-1"
 ARN_WS = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/wso2-dev-ws-9443/6d0ecf831eec9f09"
@@ -43,7 +43,11 @@ W2_WH = GateTarget("worker-2", "i-0222222222222222b", ARN_WH, 9763)
 W3_WS = GateTarget("worker-3", "i-0abc1234567890def", ARN_WS, 9443)
 
 HEALTHY = {"State": "healthy"}
-INITIAL = {"State": "initial", "Reason": "Elb.RegistrationInProgress", "Description": "Target registration is in progress"}
+INITIAL = {
+    "State": "initial",
+    "Reason": "Elb.RegistrationInProgress",
+    "Description": "Target registration is in progress",
+}
 UNHEALTHY_404 = {
     "State": "unhealthy",
     "Reason": "Target.ResponseCodeMismatch",
@@ -200,7 +204,11 @@ def test_api_error_until_timeout_is_named_in_the_failure(stubbed):
 def test_failure_stays_one_line_when_aws_text_has_line_breaks(stubbed):
     client, stubber = stubbed
     clock = FakeClock()
-    expect_health(stubber, [W1_WS], {"State": "unhealthy", "Reason": "Target.Timeout", "Description": "Request timed out\n(after 5 s)"})
+    expect_health(
+        stubber,
+        [W1_WS],
+        {"State": "unhealthy", "Reason": "Target.Timeout", "Description": "Request timed out\n(after 5 s)"},
+    )
 
     with pytest.raises(GateFailed) as failure:
         wait_until_healthy(client, [W1_WS], 0, 15, clock=clock, sleep=clock.sleep)
@@ -211,7 +219,14 @@ def test_failure_stays_one_line_when_aws_text_has_line_breaks(stubbed):
 
 @pytest.mark.parametrize(
     "seconds, text",
-    [(1200, "20 minutes"), (1200.0, "20 minutes"), (60, "1 minute"), (90, "90 seconds"), (1, "1 second"), (2.5, "2.5 seconds")],
+    [
+        (1200, "20 minutes"),
+        (1200.0, "20 minutes"),
+        (60, "1 minute"),
+        (90, "90 seconds"),
+        (1, "1 second"),
+        (2.5, "2.5 seconds"),
+    ],
 )
 def test_durations_are_minutes_when_whole_minutes_else_seconds(seconds, text):
     assert format_duration(seconds) == text
@@ -380,8 +395,16 @@ def hook_aws(monkeypatch, stubbed):
 
 
 def run_hook(olds: dict, news: dict) -> None:
-    args = pulumi.ResourceHookArgs(urn="urn:gate", id="gate", name="gate", type="pulumi-python:dynamic/wso2:HealthGate",
-                                   new_inputs=news, old_inputs=olds, new_outputs=news, old_outputs=olds)
+    args = pulumi.ResourceHookArgs(
+        urn="urn:gate",
+        id="gate",
+        name="gate",
+        type="pulumi-python:dynamic/wso2:HealthGate",
+        new_inputs=news,
+        old_inputs=olds,
+        new_outputs=news,
+        old_outputs=olds,
+    )
     loop = asyncio.new_event_loop()  # not asyncio.run: it would unset the loop the offline engine uses
     try:
         loop.run_until_complete(health_gate.wait_before_update(args))
@@ -398,8 +421,13 @@ def test_the_gate_binds_its_waiting_hook_before_update_only():
     from offline.engine import run_program
 
     def program():
-        HealthGate("gate", node="worker-1", targets=[gate_target("worker-1", "i-1", ARN_WS, 9443)], region=REGION,
-                   timeout_seconds=1200)
+        HealthGate(
+            "gate",
+            node="worker-1",
+            targets=[gate_target("worker-1", "i-1", ARN_WS, 9443)],
+            region=REGION,
+            timeout_seconds=1200,
+        )
 
     gate = run_program(program, {"aws:region": REGION}).one("pulumi-python:dynamic/wso2:HealthGate", "gate")
     assert gate.options["hooks"] == {"before_update": ["gate-wait"]}
@@ -485,7 +513,10 @@ def test_resource_registers_camelcase_inputs_that_follow_the_instance():
         {"node": "worker-1", "instanceId": worker_1.id, "targetGroupArn": ARN_WS, "port": 9443, "revision": "t3.large"}
     ]
     assert {k: gate.inputs[k] for k in ("node", "region", "timeoutSeconds", "pollSeconds")} == {
-        "node": "worker-1", "region": REGION, "timeoutSeconds": 1200, "pollSeconds": 15,
+        "node": "worker-1",
+        "region": REGION,
+        "timeoutSeconds": 1200,
+        "pollSeconds": 15,
     }
     assert "__provider" not in gate.secret_inputs  # serialize_as_secret_always = False
     assert type(dill.loads(base64.b64decode(gate.inputs["__provider"]))) is HealthGateProvider
@@ -495,11 +526,21 @@ def test_resource_registers_camelcase_inputs_that_follow_the_instance():
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{"timeout_seconds": 0}, {"timeout_seconds": True}, {"poll_seconds": -1}, {"node": ""},
-     {"targets": [{"node": "worker-1", "instanceId": "i-1", "port": 9443}]}],
+    [
+        {"timeout_seconds": 0},
+        {"timeout_seconds": True},
+        {"poll_seconds": -1},
+        {"node": ""},
+        {"targets": [{"node": "worker-1", "instanceId": "i-1", "port": 9443}]},
+    ],
 )
 def test_resource_rejects_invalid_plain_arguments(kwargs):
-    args = {"node": "worker-1", "targets": [gate_target("worker-1", "i-1", ARN_WS, 9443)], "region": REGION,
-            "timeout_seconds": 1200, **kwargs}
+    args = {
+        "node": "worker-1",
+        "targets": [gate_target("worker-1", "i-1", ARN_WS, 9443)],
+        "region": REGION,
+        "timeout_seconds": 1200,
+        **kwargs,
+    }
     with pytest.raises(ValueError):
         HealthGate("gate", **args)

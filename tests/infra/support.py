@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from typing import Any, Mapping, Optional
 
-
 from offline.engine import DeclaredResource, Inventory
 from offline.program import run_stack
 from tests.runs import stack as stack  # the memoised run, re-exported for the infra tests
@@ -81,8 +80,9 @@ DATABASE_GUARD = "pulumi-python:dynamic/wso2:DatabaseGuard"
 NODE_JSON = "/opt/wso2-cluster/node.json"
 
 
-def build(stack: str = "dev", overrides: Optional[Mapping[str, Any]] = None,
-          secret_keys: tuple[str, ...] = ()) -> Inventory:
+def build(
+    stack: str = "dev", overrides: Optional[Mapping[str, Any]] = None, secret_keys: tuple[str, ...] = ()
+) -> Inventory:
     """Run the real __main__.py for `stack` (with config overrides) under the offline engine."""
     return run_stack(stack, overrides, secret_keys=secret_keys)
 

@@ -7,18 +7,45 @@ import json
 import pytest
 
 from components.aws_facts import supports_performance_insights
-from verify.probes import CONSOLE_DENIED_BODY
 from tests.infra.support import (
-    ACM_CERT, ALB, BUCKET, BUCKET_ENCRYPTION, BUCKET_LIFECYCLE, BUCKET_OWNERSHIP, BUCKET_POLICY, BUCKET_PUBLIC_ACCESS,
-    DATABASE_GUARD, DB_SUBNET_GROUP, LISTENER, LISTENER_RULE, LOG_GROUP, PARAMETER_GROUP, RANDOM_ID, RDS, RECORD, ROLE,
-    ROLE_ATTACHMENT, SECRET_VERSION, TARGET_GROUP, TG_ATTACHMENT, TLS_CERT, TLS_KEY, WEB_ACL, WEB_ACL_ASSOCIATION, ZONE,
-    named, nodes, stack,
+    ACM_CERT,
+    ALB,
+    BUCKET,
+    BUCKET_ENCRYPTION,
+    BUCKET_LIFECYCLE,
+    BUCKET_OWNERSHIP,
+    BUCKET_POLICY,
+    BUCKET_PUBLIC_ACCESS,
+    DATABASE_GUARD,
+    DB_SUBNET_GROUP,
+    LISTENER,
+    LISTENER_RULE,
+    LOG_GROUP,
+    PARAMETER_GROUP,
+    RANDOM_ID,
+    RDS,
+    RECORD,
+    ROLE,
+    ROLE_ATTACHMENT,
+    SECRET_VERSION,
+    TARGET_GROUP,
+    TG_ATTACHMENT,
+    TLS_CERT,
+    TLS_KEY,
+    WEB_ACL,
+    WEB_ACL_ASSOCIATION,
+    ZONE,
+    named,
+    nodes,
+    stack,
 )
+from verify.probes import CONSOLE_DENIED_BODY
 
 PROD_CERT = "arn:aws:acm:eu-west-1:123456789012:certificate/0b6bd5a8-3c55-4f3c-9a1e-2f8d4c1e7a90"
 
 
 # --- database ------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("stack_name", ["dev", "prod"])
 def test_database_is_encrypted_private_and_hardened(stack_name):
@@ -38,8 +65,9 @@ def test_database_is_encrypted_private_and_hardened(stack_name):
     assert i["vpcSecurityGroupIds"] == [inventory.outputs["databaseSecurityGroupId"]]
     (subnet_group,) = inventory.of_type(DB_SUBNET_GROUP)
     assert i["dbSubnetGroupName"] == subnet_group.outputs["name"]
-    private = {s.id for s in inventory.resources if s.type == "aws:ec2/subnet:Subnet"
-               and s.inputs["tags"]["tier"] == "private"}
+    private = {
+        s.id for s in inventory.resources if s.type == "aws:ec2/subnet:Subnet" and s.inputs["tags"]["tier"] == "private"
+    }
     assert set(subnet_group.inputs["subnetIds"]) == private
     assert rds.options["customTimeouts"] == {"create": "75m", "update": "80m", "delete": "60m"}
     # its identifier carries a random suffix, new with each database (keyed on what replaces it)
@@ -65,17 +93,26 @@ def test_database_has_enhanced_monitoring_through_its_own_role(stack_name):
     assert rds.inputs["monitoringInterval"] == 60
     assert rds.inputs["monitoringRoleArn"] == role.outputs["arn"]
     assert json.loads(role.inputs["assumeRolePolicy"])["Statement"] == [
-        {"Effect": "Allow", "Principal": {"Service": "monitoring.rds.amazonaws.com"}, "Action": "sts:AssumeRole"}]
+        {"Effect": "Allow", "Principal": {"Service": "monitoring.rds.amazonaws.com"}, "Action": "sts:AssumeRole"}
+    ]
     (attachment,) = [a for a in inventory.of_type(ROLE_ATTACHMENT) if a.inputs["role"] == role.outputs["name"]]
     assert attachment.inputs["policyArn"] == "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"
     # RDS refuses a monitoring role without the policy: the instance waits for the attachment
     assert attachment.urn in rds.dependencies
 
 
-@pytest.mark.parametrize("instance_class,supported", [
-    ("db.t4g.micro", False), ("db.t3.small", False), ("db.t4g.small", False),
-    ("db.t4g.medium", True), ("db.t3.large", True), ("db.r7g.large", True), ("db.m7g.2xlarge", True),
-])
+@pytest.mark.parametrize(
+    "instance_class,supported",
+    [
+        ("db.t4g.micro", False),
+        ("db.t3.small", False),
+        ("db.t4g.small", False),
+        ("db.t4g.medium", True),
+        ("db.t3.large", True),
+        ("db.r7g.large", True),
+        ("db.m7g.2xlarge", True),
+    ],
+)
 def test_performance_insights_only_where_the_class_offers_it(instance_class, supported):
     assert supports_performance_insights(instance_class) is supported
     (rds,) = stack("dev", dbInstanceClass=instance_class).of_type(RDS)
@@ -86,7 +123,11 @@ def test_dev_database_is_disposable():
     (rds,) = stack("dev").of_type(RDS)
     i = rds.inputs
     assert (i["deletionProtection"], i["skipFinalSnapshot"], i["multiAz"], i["backupRetentionPeriod"]) == (
-        False, True, False, 7)
+        False,
+        True,
+        False,
+        7,
+    )
     assert "finalSnapshotIdentifier" not in i and rds.options["protect"] is False
     assert i["performanceInsightsEnabled"] is False  # not offered on db.t4g.micro
 
@@ -95,7 +136,11 @@ def test_prod_database_is_protected():
     (rds,) = stack("prod").of_type(RDS)
     i = rds.inputs
     assert (i["deletionProtection"], i["skipFinalSnapshot"], i["multiAz"], i["backupRetentionPeriod"]) == (
-        True, False, True, 14)
+        True,
+        False,
+        True,
+        14,
+    )
     assert rds.options["protect"] is True  # Pulumi refuses to delete or replace it, too
     # unique per database: the identifier's random suffix is new with each one
     assert i["finalSnapshotIdentifier"] == f"{i['identifier']}-final"
@@ -120,7 +165,10 @@ def test_private_alias_points_at_the_rds_address():
     assert zone.inputs["name"] == "wso2.internal"
     assert zone.inputs["vpcs"] == [{"vpcId": inventory.outputs["vpcId"]}]
     assert (record.inputs["zoneId"], record.inputs["name"], record.inputs["type"]) == (
-        zone.outputs["zoneId"], "mysql.wso2.internal", "CNAME")
+        zone.outputs["zoneId"],
+        "mysql.wso2.internal",
+        "CNAME",
+    )
     assert record.inputs["records"] == [inventory.of_type(RDS)[0].outputs["address"]]
 
 
@@ -132,6 +180,7 @@ def test_database_password_is_the_stored_secret():
 
 
 # --- load balancer -------------------------------------------------------------------------------
+
 
 def groups(inventory):
     """Target groups by output key: workersHttp, workersHttps, managerHttps."""
@@ -160,8 +209,9 @@ def test_load_balancer_is_public_and_strict(stack_name):
     # 8-character suffix within AWS's 32
     assert "name" not in i and all("name" not in g.inputs for g in inventory.of_type(TARGET_GROUP))
     assert len(alb.name) <= 24 and all(len(g.name) <= 24 for g in inventory.of_type(TARGET_GROUP))
-    public = {s.id for s in inventory.resources if s.type == "aws:ec2/subnet:Subnet"
-              and s.inputs["tags"]["tier"] == "public"}
+    public = {
+        s.id for s in inventory.resources if s.type == "aws:ec2/subnet:Subnet" and s.inputs["tags"]["tier"] == "public"
+    }
     assert set(i["subnets"]) == public
 
 
@@ -184,15 +234,27 @@ def test_access_logs_go_to_a_private_bucket_the_stack_creates(stack_name):
         (setting,) = inventory.of_type(type_token)
         assert setting.inputs["bucket"] == name, type_token
     (public,) = inventory.of_type(BUCKET_PUBLIC_ACCESS)
-    assert all(public.inputs[k] is True for k in (
-        "blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"))
+    assert all(
+        public.inputs[k] is True
+        for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+    )
     assert inventory.of_type(BUCKET_OWNERSHIP)[0].inputs["rule"] == {"objectOwnership": "BucketOwnerEnforced"}
     assert inventory.of_type(BUCKET_ENCRYPTION)[0].inputs["rules"] == [
-        {"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}]  # SSE-S3: all ALB logs support
+        {"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}
+    ]  # SSE-S3: all ALB logs support
     assert inventory.of_type(BUCKET_LIFECYCLE)[0].inputs["rules"] == [
-        {"id": "expire-access-logs", "status": "Enabled", "filter": {"prefix": f"{prefix}/"}, "expiration": {"days": 90}},
-        {"id": "abort-incomplete-uploads", "status": "Enabled", "filter": {"prefix": ""},
-         "abortIncompleteMultipartUpload": {"daysAfterInitiation": 7}},
+        {
+            "id": "expire-access-logs",
+            "status": "Enabled",
+            "filter": {"prefix": f"{prefix}/"},
+            "expiration": {"days": 90},
+        },
+        {
+            "id": "abort-incomplete-uploads",
+            "status": "Enabled",
+            "filter": {"prefix": ""},
+            "abortIncompleteMultipartUpload": {"daysAfterInitiation": 7},
+        },
     ]
 
 
@@ -202,15 +264,29 @@ def test_log_bucket_policy_denies_plain_http_and_lets_only_elb_write_the_logs():
     name, arn = bucket.outputs["bucket"], bucket.outputs["arn"]
     statements = {s["Sid"]: s for s in json.loads(policy.inputs["policy"])["Statement"]}
     assert statements.pop("DenyInsecureTransport") == {
-        "Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
-        "Resource": [arn, f"{arn}/*"], "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
+        "Sid": "DenyInsecureTransport",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": [arn, f"{arn}/*"],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
     logs = f"arn:aws:s3:::{name}/prod/AWSLogs/123456789012/*"
     assert statements == {
-        "ElbAccountLogDelivery": {"Sid": "ElbAccountLogDelivery", "Effect": "Allow", "Principal": {"AWS": ELB_ACCOUNT},
-                                  "Action": "s3:PutObject", "Resource": logs},
-        "ElbServiceLogDelivery": {"Sid": "ElbServiceLogDelivery", "Effect": "Allow",
-                                  "Principal": {"Service": "logdelivery.elasticloadbalancing.amazonaws.com"},
-                                  "Action": "s3:PutObject", "Resource": logs},
+        "ElbAccountLogDelivery": {
+            "Sid": "ElbAccountLogDelivery",
+            "Effect": "Allow",
+            "Principal": {"AWS": ELB_ACCOUNT},
+            "Action": "s3:PutObject",
+            "Resource": logs,
+        },
+        "ElbServiceLogDelivery": {
+            "Sid": "ElbServiceLogDelivery",
+            "Effect": "Allow",
+            "Principal": {"Service": "logdelivery.elasticloadbalancing.amazonaws.com"},
+            "Action": "s3:PutObject",
+            "Resource": logs,
+        },
     }
 
 
@@ -247,8 +323,11 @@ def test_target_groups_health_checks_and_stickiness(stack_name):
     inventory = stack(stack_name)
     found = groups(inventory)
     # the workers' profile has no console: its health check asks the Version service
-    expected = {"workersHttp": ("HTTP", 9763, "/services/Version"), "workersHttps": ("HTTPS", 9443, "/services/Version"),
-                "managerHttps": ("HTTPS", 9443, "/carbon/admin/login.jsp")}
+    expected = {
+        "workersHttp": ("HTTP", 9763, "/services/Version"),
+        "workersHttps": ("HTTPS", 9443, "/services/Version"),
+        "managerHttps": ("HTTPS", 9443, "/carbon/admin/login.jsp"),
+    }
     if stack_name == "prod":  # httpMode redirect: no listener would use the workers' HTTP group
         del expected["workersHttp"]
     assert set(found) == set(expected) and len(inventory.of_type(TARGET_GROUP)) == len(expected)
@@ -257,9 +336,17 @@ def test_target_groups_health_checks_and_stickiness(stack_name):
         assert (i["protocol"], i["port"], i["targetType"], i["deregistrationDelay"]) == (protocol, port, "instance", 30)
         assert i["vpcId"] == inventory.outputs["vpcId"]
         # healthy 10 s after a node answers (2 checks 5 s apart), out after 3 failures in a row
-        assert i["healthCheck"] == {"enabled": True, "protocol": protocol, "port": "traffic-port", "path": path,
-                                    "matcher": "200-399", "interval": 5, "timeout": 4, "healthyThreshold": 2,
-                                    "unhealthyThreshold": 3}
+        assert i["healthCheck"] == {
+            "enabled": True,
+            "protocol": protocol,
+            "port": "traffic-port",
+            "path": path,
+            "matcher": "200-399",
+            "interval": 5,
+            "timeout": 4,
+            "healthyThreshold": 2,
+            "unhealthyThreshold": 3,
+        }
     assert found["managerHttps"].inputs["stickiness"] == {"type": "lb_cookie", "enabled": True, "cookieDuration": 3600}
     assert "stickiness" not in found["workersHttps"].inputs  # off unless workerStickinessSeconds is set
 
@@ -277,8 +364,9 @@ def test_worker_stickiness_for_webapps_that_keep_sessions():
 def test_workers_in_the_worker_groups_manager_in_its_own(workers, mode):
     inventory = stack("dev", workerCount=workers, httpMode=mode)
     found, node = groups(inventory), nodes(inventory)
-    attached = [(a.inputs["targetGroupArn"], a.inputs["targetId"], a.inputs["port"])
-                for a in inventory.of_type(TG_ATTACHMENT)]
+    attached = [
+        (a.inputs["targetGroupArn"], a.inputs["targetId"], a.inputs["port"]) for a in inventory.of_type(TG_ATTACHMENT)
+    ]
     expected = {(found["managerHttps"].outputs["arn"], node["manager"].id, 9443)}
     for w in range(1, workers + 1):
         if mode == "forward":  # the HTTP group only exists when the HTTP listener forwards to it
@@ -310,27 +398,42 @@ def test_https_listener_routes_the_console_from_its_allowed_sources_only(stack_n
     found = groups(inventory)
     https = listener(inventory, 443)
     assert (https.inputs["protocol"], https.inputs["sslPolicy"]) == ("HTTPS", "ELBSecurityPolicy-TLS13-1-2-2021-06")
-    assert https.inputs["defaultActions"] == [{"type": "forward", "targetGroupArn": found["workersHttps"].outputs["arn"]}]
+    assert https.inputs["defaultActions"] == [
+        {"type": "forward", "targetGroupArn": found["workersHttps"].outputs["arn"]}
+    ]
     host = {"dev": "mgt.as.dev.example.com", "prod": "mgt.as.example.com"}[stack_name]
     rules = sorted(rules_of(inventory, https), key=lambda r: r.inputs["priority"])
-    deny = {"priority": 100, "conditions": [{"hostHeader": {"values": [host]}}], "actions": [
-        {"type": "fixed-response", "fixedResponse": {"contentType": "text/plain", "statusCode": "403",
-                                                     "messageBody": CONSOLE_DENIED_BODY}}]}  # verify knows it
+    deny = {
+        "priority": 100,
+        "conditions": [{"hostHeader": {"values": [host]}}],
+        "actions": [
+            {
+                "type": "fixed-response",
+                "fixedResponse": {"contentType": "text/plain", "statusCode": "403", "messageBody": CONSOLE_DENIED_BODY},
+            }
+        ],
+    }  # verify knows it
     # dev sets no managementAllowedCidrs: only the VPC's own range, which nobody on the internet has,
     # so the console is reached through SSM; prod lets its office range in
     source = {"dev": "10.20.0.0/16", "prod": "203.0.113.0/24"}[stack_name]
     assert [{k: r.inputs[k] for k in deny} for r in rules] == [
-        {"priority": 10, "conditions": [{"hostHeader": {"values": [host]}}, {"sourceIp": {"values": [source]}}],
-         "actions": [{"type": "forward", "targetGroupArn": found["managerHttps"].outputs["arn"]}]},
-        deny]  # everyone else gets 403, never the workers
+        {
+            "priority": 10,
+            "conditions": [{"hostHeader": {"values": [host]}}, {"sourceIp": {"values": [source]}}],
+            "actions": [{"type": "forward", "targetGroupArn": found["managerHttps"].outputs["arn"]}],
+        },
+        deny,
+    ]  # everyone else gets 403, never the workers
 
 
 def test_console_sources_are_split_over_rules_of_at_most_five_condition_values():
     cidrs = [f"198.51.100.{i * 16}/28" for i in range(9)]
     inventory = stack("dev", managementAllowedCidrs=json.dumps(cidrs))
     https = listener(inventory, 443)
-    forwards = sorted((r for r in rules_of(inventory, https) if r.inputs["actions"][0]["type"] == "forward"),
-                      key=lambda r: r.inputs["priority"])
+    forwards = sorted(
+        (r for r in rules_of(inventory, https) if r.inputs["actions"][0]["type"] == "forward"),
+        key=lambda r: r.inputs["priority"],
+    )
     assert [r.inputs["priority"] for r in forwards] == [10, 11, 12]
     sources = [r.inputs["conditions"][1]["sourceIp"]["values"] for r in forwards]
     assert sources == [cidrs[0:4], cidrs[4:8], cidrs[8:9]]
@@ -339,9 +442,16 @@ def test_console_sources_are_split_over_rules_of_at_most_five_condition_values()
 
 def test_prod_puts_a_web_application_firewall_in_front_of_the_load_balancer():
     inventory = stack("prod")
-    (acl,), (association,), (alb,) = inventory.of_type(WEB_ACL), inventory.of_type(WEB_ACL_ASSOCIATION), inventory.of_type(ALB)
+    (acl,), (association,), (alb,) = (
+        inventory.of_type(WEB_ACL),
+        inventory.of_type(WEB_ACL_ASSOCIATION),
+        inventory.of_type(ALB),
+    )
     assert (acl.inputs["scope"], acl.inputs["defaultAction"]) == ("REGIONAL", {"allow": {}})
-    assert (association.inputs["resourceArn"], association.inputs["webAclArn"]) == (alb.outputs["arn"], acl.outputs["arn"])
+    assert (association.inputs["resourceArn"], association.inputs["webAclArn"]) == (
+        alb.outputs["arn"],
+        acl.outputs["arn"],
+    )
     rules = {r["name"]: r for r in acl.inputs["rules"]}
     for group in ("AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet"):
         assert rules[group]["statement"] == {"managedRuleGroupStatement": {"vendorName": "AWS", "name": group}}
@@ -360,7 +470,8 @@ def test_http_listener_forwards_in_dev_and_redirects_in_prod():
         http = listener(inventory, 80)
         expected = (
             {"type": "forward", "targetGroupArn": groups(inventory)["workersHttp"].outputs["arn"]}
-            if default == "forward" else redirect
+            if default == "forward"
+            else redirect
         )
         assert http.inputs["defaultActions"] == [expected], stack_name
         (rule,) = rules_of(inventory, http)  # the console is HTTPS only
@@ -394,6 +505,7 @@ def test_public_alias_records_when_a_zone_is_given():
     assert sorted(r.inputs["name"] for r in public) == ["as.dev.example.com", "mgt.as.dev.example.com"]
     for record in public:
         assert record.inputs["type"] == "A"
-        assert record.inputs["aliases"] == [{"name": alb.outputs["dnsName"], "zoneId": alb.outputs["zoneId"],
-                                             "evaluateTargetHealth": True}]
+        assert record.inputs["aliases"] == [
+            {"name": alb.outputs["dnsName"], "zoneId": alb.outputs["zoneId"], "evaluateTargetHealth": True}
+        ]
     assert len(stack("dev").of_type(RECORD)) == 1  # only the private database alias without a zone

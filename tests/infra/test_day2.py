@@ -10,13 +10,24 @@ import pytest
 
 from components.database_guard import DatabaseGuardProvider
 from tests.infra.support import (
-    DATABASE_GUARD, INSTANCE, PARAMETER_GROUP, RANDOM_ID, RDS, SECRET, SECRET_VERSION, build, node_json, nodes, stack,
+    DATABASE_GUARD,
+    INSTANCE,
+    PARAMETER_GROUP,
+    RANDOM_ID,
+    RDS,
+    SECRET,
+    SECRET_VERSION,
+    build,
+    node_json,
+    nodes,
+    stack,
 )
 
 GUARD = {"username": "wso2admin", "engineVersion": "8.4", "allowReplacement": False}
 
 
 # --- the database guard: its provider, exactly as Pulumi's dynamic-provider host calls it ----------
+
 
 def check(olds: dict, news: dict) -> list[tuple[str, str]]:
     result = DatabaseGuardProvider().check(olds, news)
@@ -26,9 +37,13 @@ def check(olds: dict, news: dict) -> list[tuple[str, str]]:
 
 def test_a_change_that_would_replace_the_database_is_refused_with_one_line():
     failures = check(GUARD, {**GUARD, "username": "wso2root"})
-    assert failures == [("username",
-                         "changing wso2-cluster:dbUsername from wso2admin to wso2root would replace the database and "
-                         "lose its data; set wso2-cluster:dbAllowReplacement true to allow it (take a snapshot first)")]
+    assert failures == [
+        (
+            "username",
+            "changing wso2-cluster:dbUsername from wso2admin to wso2root would replace the database and "
+            "lose its data; set wso2-cluster:dbAllowReplacement true to allow it (take a snapshot first)",
+        )
+    ]
     assert "\n" not in failures[0][1]
 
 
@@ -44,12 +59,17 @@ def test_a_first_deploy_and_unchanged_settings_pass():
 
 def test_an_engine_downgrade_is_refused_because_rds_cannot_make_it():
     (failure,) = check({**GUARD, "engineVersion": "8.4.7"}, {**GUARD, "engineVersion": "8.0.44"})
-    assert failure == ("engineVersion", "RDS cannot downgrade MySQL 8.4 to 8.0 (wso2-cluster:dbEngineVersion); "
-                                        "restore a snapshot into a new stack instead")
+    assert failure == (
+        "engineVersion",
+        "RDS cannot downgrade MySQL 8.4 to 8.0 (wso2-cluster:dbEngineVersion); "
+        "restore a snapshot into a new stack instead",
+    )
 
 
-@pytest.mark.parametrize("old,new,upgrade", [("8.0.44", "8.4", True), ("8.0", "8.4.7", True), ("8.4", "8.4.7", False),
-                                             ("8.0.42", "8.0.44", False)])
+@pytest.mark.parametrize(
+    "old,new,upgrade",
+    [("8.0.44", "8.4", True), ("8.0", "8.4.7", True), ("8.4", "8.4.7", False), ("8.0.42", "8.0.44", False)],
+)
 def test_the_guard_marks_an_engine_major_upgrade_for_that_update_only(old, new, upgrade):
     provider = DatabaseGuardProvider()
     assert provider.create(GUARD).outs["majorUpgrade"] is False
@@ -61,6 +81,7 @@ def test_the_guard_marks_an_engine_major_upgrade_for_that_update_only(old, new, 
 
 
 # --- what the program declares around it -------------------------------------------------------
+
 
 def test_the_database_and_the_guard_see_a_username_change():
     before, after = stack("dev"), stack("dev", dbUsername="wso2root")
@@ -87,6 +108,7 @@ def test_an_engine_major_upgrade_gets_a_parameter_group_of_the_new_family():
 
 # --- secrets ----------------------------------------------------------------------------------
 
+
 def secret_versions(inventory, instance) -> dict[str, str]:
     return {name: ref["versionId"] for name, ref in node_json(instance)["secrets"].items()}
 
@@ -99,8 +121,11 @@ def test_a_changed_admin_password_rolls_through_every_node():
         new = secret_versions(after, instance)
         assert old["adminPassword"] != new["adminPassword"], name  # the node reads the new version ...
         assert {k: v for k, v in old.items() if k != "adminPassword"} == {
-            k: v for k, v in new.items() if k != "adminPassword"}
-        assert nodes(before)[name].inputs["userDataBase64"] != instance.inputs["userDataBase64"]  # ... so it is replaced
+            k: v for k, v in new.items() if k != "adminPassword"
+        }
+        assert (
+            nodes(before)[name].inputs["userDataBase64"] != instance.inputs["userDataBase64"]
+        )  # ... so it is replaced
 
 
 def test_a_changed_master_password_reaches_rds_and_no_node():
@@ -128,12 +153,17 @@ def test_nodes_boot_only_once_the_values_they_pin_are_stored():
             if ref["versionId"] is not None:
                 assert versions[ref["arn"]].urn in instance.dependencies, name
     assert {s.name for s in inventory.of_type(SECRET)} == {
-        "dev-db-password", "dev-db-app-password", "dev-admin-password", "dev-discovery-access-key",
-        "dev-discovery-secret-key"}
+        "dev-db-password",
+        "dev-db-app-password",
+        "dev-admin-password",
+        "dev-discovery-access-key",
+        "dev-discovery-secret-key",
+    }
     assert json.dumps(inventory.outputs).count("arn:aws:secretsmanager") == 3  # ARNs only, never values
 
 
 # --- the JVM heap follows the instance ----------------------------------------------------------
+
 
 def test_each_node_gets_the_heap_its_instance_type_leaves_and_a_type_change_rolls_it():
     # t3.medium 4 GiB, t3.large 8 GiB, m7i.2xlarge 32 GiB (moto's DescribeInstanceTypes data):
@@ -142,9 +172,15 @@ def test_each_node_gets_the_heap_its_instance_type_leaves_and_a_type_change_roll
     mixed = stack("dev", managerInstanceType="m7i.2xlarge", workerInstanceType="t3.large")
     pinned = stack("dev", managerInstanceType="m7i.2xlarge", managerHeapMb="4096")
     assert {name: node_json(i)["heapMb"] for name, i in nodes(small).items()} == {
-        "manager": 2816, "worker-1": 2816, "worker-2": 2816}
+        "manager": 2816,
+        "worker-1": 2816,
+        "worker-2": 2816,
+    }
     assert {name: node_json(i)["heapMb"] for name, i in nodes(mixed).items()} == {
-        "manager": 30208, "worker-1": 6912, "worker-2": 6912}
+        "manager": 30208,
+        "worker-1": 6912,
+        "worker-2": 6912,
+    }
     assert node_json(nodes(pinned)["manager"])["heapMb"] == 4096
     # a new heap is new user data: the node is replaced (rolling), not restarted on the old heap
     for name in ("manager", "worker-1"):

@@ -8,13 +8,77 @@ from collections import Counter
 import pytest
 
 from tests.infra.support import (
-    ACCESS_KEY, ACM_CERT, ALARM, ALB, BUCKET, BUCKET_ENCRYPTION, BUCKET_LIFECYCLE, BUCKET_OWNERSHIP, BUCKET_POLICY,
-    BUCKET_PUBLIC_ACCESS, DASHBOARD, DATABASE_GUARD, DB_SUBNET_GROUP, DEFAULT_SG, EFS, EFS_BACKUP, EFS_MOUNT_TARGET,
-    EFS_POLICY, EGRESS, EIP, ENI, FLOW_LOG, GROUP, GROUP_MEMBERSHIP, GROUP_POLICY, HEALTH_GATE, IGW, INGRESS, INSTANCE,
-    KMS_KEY, LISTENER, LISTENER_RULE, LOG_GROUP, METRIC_FILTER, NAT, PARAMETER_GROUP, PROFILE, RANDOM_ID,
-    RANDOM_PASSWORD, RDS, RECORD, ROLE, ROLE_ATTACHMENT, ROLE_POLICY, ROUTE, ROUTE_TABLE, RTA, SECRET, SECRET_VERSION,
-    SG, SNS_SUBSCRIPTION, SNS_TOPIC, SSM_PARAMETER, STASH, SUBNET, TARGET_GROUP, TG_ATTACHMENT, TLS_CERT, TLS_KEY,
-    USER, VPC, WEB_ACL, WEB_ACL_ASSOCIATION, ZONE, by_id, eni_of, node_json, nodes, named, stack, user_data_text,
+    ACCESS_KEY,
+    ACM_CERT,
+    ALARM,
+    ALB,
+    BUCKET,
+    BUCKET_ENCRYPTION,
+    BUCKET_LIFECYCLE,
+    BUCKET_OWNERSHIP,
+    BUCKET_POLICY,
+    BUCKET_PUBLIC_ACCESS,
+    DASHBOARD,
+    DATABASE_GUARD,
+    DB_SUBNET_GROUP,
+    DEFAULT_SG,
+    EFS,
+    EFS_BACKUP,
+    EFS_MOUNT_TARGET,
+    EFS_POLICY,
+    EGRESS,
+    EIP,
+    ENI,
+    FLOW_LOG,
+    GROUP,
+    GROUP_MEMBERSHIP,
+    GROUP_POLICY,
+    HEALTH_GATE,
+    IGW,
+    INGRESS,
+    INSTANCE,
+    KMS_KEY,
+    LISTENER,
+    LISTENER_RULE,
+    LOG_GROUP,
+    METRIC_FILTER,
+    NAT,
+    PARAMETER_GROUP,
+    PROFILE,
+    RANDOM_ID,
+    RANDOM_PASSWORD,
+    RDS,
+    RECORD,
+    ROLE,
+    ROLE_ATTACHMENT,
+    ROLE_POLICY,
+    ROUTE,
+    ROUTE_TABLE,
+    RTA,
+    SECRET,
+    SECRET_VERSION,
+    SG,
+    SNS_SUBSCRIPTION,
+    SNS_TOPIC,
+    SSM_PARAMETER,
+    STASH,
+    SUBNET,
+    TARGET_GROUP,
+    TG_ATTACHMENT,
+    TLS_CERT,
+    TLS_KEY,
+    USER,
+    VPC,
+    WEB_ACL,
+    WEB_ACL_ASSOCIATION,
+    ZONE,
+    by_id,
+    eni_of,
+    named,
+    node_json,
+    nodes,
+    stack,
+    user_data_text,
 )
 
 WORKER_COUNTS = (1, 2, 5)
@@ -27,47 +91,103 @@ def expected_counts(stack_name: str, workers: int) -> Counter:
     azs, nats = (3, 3) if prod else (2, 1)
     forward = not prod  # httpMode: forward in dev, redirect in prod
     worker_groups = 2 if forward else 1  # the workers' HTTPS group, and HTTP when forwarded
-    counts = Counter({
-        # network: public + private subnet per AZ, one public and one private route table per AZ;
-        # flow logs (EC2.6): log group, delivery role with its inline policy, the flow log
-        VPC: 1, SUBNET: 2 * azs, IGW: 1, NAT: nats, EIP: nats, DEFAULT_SG: 1,
-        ROUTE_TABLE: 1 + azs, ROUTE: 1 + azs, RTA: 2 * azs, FLOW_LOG: 1,
-        # log groups: flow logs, the nodes' boot/carbon/access/gc logs, RDS's error and slow-query logs
-        LOG_GROUP: 1 + 4 + 2, SSM_PARAMETER: 1,  # the CloudWatch agent's configuration
-        # security groups (plus EFS's in prod); 80+443 from each client/console CIDR (prod: the
-        # office range for the console too), product ports (HTTP only when forwarded) + cluster
-        # port in; ALB out to the product ports, nodes 443 + 3306 + cluster (+ NFS) out; database in
-        SG: 4 if prod else 3,
-        INGRESS: 2 * (2 if prod else 1) + worker_groups + 1 + 1 + (1 if prod else 0),
-        EGRESS: worker_groups + 3 + (1 if prod else 0),
-        # roles: manager, worker, flow logs, RDS enhanced monitoring; a profile per node role; SSM
-        # core for each node role + RDS monitoring; inline policies of each node role + flow logs;
-        # discovery user, its group (IAM.2) and key
-        ROLE: 4, PROFILE: 2, ROLE_ATTACHMENT: 3, ROLE_POLICY: 3,
-        USER: 1, GROUP: 1, GROUP_POLICY: 1, GROUP_MEMBERSHIP: 1, ACCESS_KEY: 1,
-        # secrets: master, application and admin passwords (generated) + the discovery key pair
-        SECRET: 5, SECRET_VERSION: 5, RANDOM_PASSWORD: 3,
-        RDS: 1, PARAMETER_GROUP: 1, DB_SUBNET_GROUP: 1, ZONE: 1, RECORD: 1, RANDOM_ID: 1, DATABASE_GUARD: 1,
-        # nodes: an ENI, an instance and a health gate each; the latest AL2023 AMI, pinned
-        ENI: workers + 1, INSTANCE: workers + 1, HEALTH_GATE: workers + 1, STASH: 1,
-        ALB: 1, TARGET_GROUP: worker_groups + 1, TG_ATTACHMENT: worker_groups * workers + 1,
-        # HTTP: the console's redirect; HTTPS: the console from its allowed sources, 403 for the rest
-        LISTENER: 2, LISTENER_RULE: 3,
-        # access logs (ELB.5, accessLogs defaults to true) to a bucket the stack creates
-        BUCKET: 1, BUCKET_PUBLIC_ACCESS: 1, BUCKET_OWNERSHIP: 1, BUCKET_ENCRYPTION: 1, BUCKET_LIFECYCLE: 1,
-        BUCKET_POLICY: 1,
-        # alarms: 4 per node (recover, reboot, memory, disk), 1 per target group, the load
-        # balancer's 5xx rate, 4 for RDS, a member leaving; membership filters; dashboard; topic
-        ALARM: 4 * (workers + 1) + worker_groups + 1 + 1 + 4 + 1, METRIC_FILTER: 2, DASHBOARD: 1, SNS_TOPIC: 1,
-        KMS_KEY: 1,
-        "wso2:cluster:Cluster": 1, "wso2:cluster:Network": 1, "wso2:cluster:SecurityGroups": 1,
-        "wso2:cluster:Identity": 1, "wso2:cluster:Secrets": 1, "wso2:cluster:Database": 1,
-        "wso2:cluster:LoadBalancer": 1, "wso2:cluster:LogBucket": 1, "wso2:cluster:Node": workers + 1,
-        "wso2:cluster:NodeLogs": 1, "wso2:cluster:Monitoring": 1,
-    })
+    counts = Counter(
+        {
+            # network: public + private subnet per AZ, one public and one private route table per AZ;
+            # flow logs (EC2.6): log group, delivery role with its inline policy, the flow log
+            VPC: 1,
+            SUBNET: 2 * azs,
+            IGW: 1,
+            NAT: nats,
+            EIP: nats,
+            DEFAULT_SG: 1,
+            ROUTE_TABLE: 1 + azs,
+            ROUTE: 1 + azs,
+            RTA: 2 * azs,
+            FLOW_LOG: 1,
+            # log groups: flow logs, the nodes' boot/carbon/access/gc logs, RDS's error and slow-query logs
+            LOG_GROUP: 1 + 4 + 2,
+            SSM_PARAMETER: 1,  # the CloudWatch agent's configuration
+            # security groups (plus EFS's in prod); 80+443 from each client/console CIDR (prod: the
+            # office range for the console too), product ports (HTTP only when forwarded) + cluster
+            # port in; ALB out to the product ports, nodes 443 + 3306 + cluster (+ NFS) out; database in
+            SG: 4 if prod else 3,
+            INGRESS: 2 * (2 if prod else 1) + worker_groups + 1 + 1 + (1 if prod else 0),
+            EGRESS: worker_groups + 3 + (1 if prod else 0),
+            # roles: manager, worker, flow logs, RDS enhanced monitoring; a profile per node role; SSM
+            # core for each node role + RDS monitoring; inline policies of each node role + flow logs;
+            # discovery user, its group (IAM.2) and key
+            ROLE: 4,
+            PROFILE: 2,
+            ROLE_ATTACHMENT: 3,
+            ROLE_POLICY: 3,
+            USER: 1,
+            GROUP: 1,
+            GROUP_POLICY: 1,
+            GROUP_MEMBERSHIP: 1,
+            ACCESS_KEY: 1,
+            # secrets: master, application and admin passwords (generated) + the discovery key pair
+            SECRET: 5,
+            SECRET_VERSION: 5,
+            RANDOM_PASSWORD: 3,
+            RDS: 1,
+            PARAMETER_GROUP: 1,
+            DB_SUBNET_GROUP: 1,
+            ZONE: 1,
+            RECORD: 1,
+            RANDOM_ID: 1,
+            DATABASE_GUARD: 1,
+            # nodes: an ENI, an instance and a health gate each; the latest AL2023 AMI, pinned
+            ENI: workers + 1,
+            INSTANCE: workers + 1,
+            HEALTH_GATE: workers + 1,
+            STASH: 1,
+            ALB: 1,
+            TARGET_GROUP: worker_groups + 1,
+            TG_ATTACHMENT: worker_groups * workers + 1,
+            # HTTP: the console's redirect; HTTPS: the console from its allowed sources, 403 for the rest
+            LISTENER: 2,
+            LISTENER_RULE: 3,
+            # access logs (ELB.5, accessLogs defaults to true) to a bucket the stack creates
+            BUCKET: 1,
+            BUCKET_PUBLIC_ACCESS: 1,
+            BUCKET_OWNERSHIP: 1,
+            BUCKET_ENCRYPTION: 1,
+            BUCKET_LIFECYCLE: 1,
+            BUCKET_POLICY: 1,
+            # alarms: 4 per node (recover, reboot, memory, disk), 1 per target group, the load
+            # balancer's 5xx rate, 4 for RDS, a member leaving; membership filters; dashboard; topic
+            ALARM: 4 * (workers + 1) + worker_groups + 1 + 1 + 4 + 1,
+            METRIC_FILTER: 2,
+            DASHBOARD: 1,
+            SNS_TOPIC: 1,
+            KMS_KEY: 1,
+            "wso2:cluster:Cluster": 1,
+            "wso2:cluster:Network": 1,
+            "wso2:cluster:SecurityGroups": 1,
+            "wso2:cluster:Identity": 1,
+            "wso2:cluster:Secrets": 1,
+            "wso2:cluster:Database": 1,
+            "wso2:cluster:LoadBalancer": 1,
+            "wso2:cluster:LogBucket": 1,
+            "wso2:cluster:Node": workers + 1,
+            "wso2:cluster:NodeLogs": 1,
+            "wso2:cluster:Monitoring": 1,
+        }
+    )
     if prod:  # WAF, EFS (deploymentSynchronizer efs), an alarm e-mail
-        counts.update({WEB_ACL: 1, WEB_ACL_ASSOCIATION: 1, EFS: 1, EFS_BACKUP: 1, EFS_POLICY: 1,
-                       EFS_MOUNT_TARGET: azs, SNS_SUBSCRIPTION: 1, "wso2:cluster:SharedFiles": 1})
+        counts.update(
+            {
+                WEB_ACL: 1,
+                WEB_ACL_ASSOCIATION: 1,
+                EFS: 1,
+                EFS_BACKUP: 1,
+                EFS_POLICY: 1,
+                EFS_MOUNT_TARGET: azs,
+                SNS_SUBSCRIPTION: 1,
+                "wso2:cluster:SharedFiles": 1,
+            }
+        )
     else:  # selfSignedCertificate: true
         counts.update({TLS_KEY: 1, TLS_CERT: 1, ACM_CERT: 1})
     return counts
@@ -102,8 +222,10 @@ def test_every_node_runs_on_its_own_eni_which_carries_the_node_group(stack_name,
 def test_nodes_spread_over_the_azs_manager_first(stack_name, workers):
     inventory = stack(stack_name, workerCount=workers)
     subnets = by_id(inventory, "aws:ec2/subnet:Subnet")
-    private = sorted((s for s in subnets.values() if s.inputs["tags"]["tier"] == "private"),
-                     key=lambda s: s.inputs["availabilityZone"])
+    private = sorted(
+        (s for s in subnets.values() if s.inputs["tags"]["tier"] == "private"),
+        key=lambda s: s.inputs["availabilityZone"],
+    )
     zones = [s.inputs["availabilityZone"] for s in private]
     for name, instance in nodes(inventory).items():
         index = 0 if name == "manager" else int(name.split("-")[1])
@@ -156,7 +278,11 @@ def test_node_settings_use_the_private_alias_and_pin_the_secrets_they_need(stack
         discovery = document["cluster"]["aws"]
         assert document["cluster"]["membershipScheme"] == "aws"
         assert (discovery["securityGroup"], discovery["tagKey"], discovery["tagValue"], discovery["credentials"]) == (
-            node_group_name, "wso2:cluster", f"wso2-cluster-{stack_name}", "accessKey")
+            node_group_name,
+            "wso2:cluster",
+            f"wso2-cluster-{stack_name}",
+            "accessKey",
+        )
         assert instance.inputs["tags"]["wso2:cluster"] == f"wso2-cluster-{stack_name}"
         assert document["logAgentParameter"] == f"/wso2/wso2-cluster/{stack_name}/cloudwatch-agent"
     files = {node_json(i)["deploymentSync"]["fileSystemId"] for i in inventory.of_type(INSTANCE)}
@@ -171,12 +297,18 @@ def test_instances_are_hardened(stack_name):
     for instance in instances:
         inputs = instance.inputs
         assert inputs["metadataOptions"] == {
-            "httpTokens": "required", "httpEndpoint": "enabled", "httpPutResponseHopLimit": 1,
+            "httpTokens": "required",
+            "httpEndpoint": "enabled",
+            "httpPutResponseHopLimit": 1,
             "instanceMetadataTags": "disabled",
         }
         root = inputs["rootBlockDevice"]
         assert (root["encrypted"], root["volumeType"], root["volumeSize"], root["deleteOnTermination"]) == (
-            True, "gp3", 30, True)
+            True,
+            "gp3",
+            30,
+            True,
+        )
         assert root["tags"] == inputs["tags"]
         assert "volumeTags" not in inputs
         assert inputs["monitoring"] is True and inputs["ebsOptimized"] is True
@@ -188,8 +320,10 @@ def test_instances_are_hardened(stack_name):
     assert {i.inputs["ami"] for i in instances} == {"ami-0a1b2c3d4e5f60718"}
     assert all(ami.urn in i.dependencies for i in instances)
     # the manager and the workers have profiles of their own (only the manager reads the master password)
-    profile_role = {p.outputs["name"]: p.name.removeprefix(f"{stack_name}-").removesuffix("-profile")
-                    for p in inventory.of_type(PROFILE)}
+    profile_role = {
+        p.outputs["name"]: p.name.removeprefix(f"{stack_name}-").removesuffix("-profile")
+        for p in inventory.of_type(PROFILE)
+    }
     for name, instance in nodes(inventory).items():
         assert profile_role[instance.inputs["iamInstanceProfile"]] == ("manager" if name == "manager" else "worker")
 
@@ -215,7 +349,10 @@ def test_instance_types_and_tags_follow_the_stack():
     assert found["manager"].inputs["instanceType"] == "m7i.large"
     assert {found[f"worker-{i}"].inputs["instanceType"] for i in range(1, 5)} == {"m7i.xlarge"}
     assert found["worker-3"].inputs["tags"] == {
-        "Name": "prod-worker-3", "wso2:role": "worker", "wso2:cluster": "wso2-cluster-prod", "environment": "prod",
+        "Name": "prod-worker-3",
+        "wso2:role": "worker",
+        "wso2:cluster": "wso2-cluster-prod",
+        "environment": "prod",
     }
     assert found["manager"].inputs["tags"]["wso2:role"] == "manager"
 
@@ -252,16 +389,30 @@ def test_new_vpc_logs_all_traffic_to_cloudwatch_through_a_least_privilege_role(s
     assert (flow_log.inputs["trafficType"], flow_log.inputs["logDestinationType"]) == ("ALL", "cloud-watch-logs")
     assert flow_log.inputs["logDestination"] == log_group.outputs["arn"]
     assert flow_log.inputs["iamRoleArn"] == role.outputs["arn"]
-    assert json.loads(role.inputs["assumeRolePolicy"])["Statement"] == [{
-        "Effect": "Allow", "Principal": {"Service": "vpc-flow-logs.amazonaws.com"}, "Action": "sts:AssumeRole",
-        "Condition": {"StringEquals": {"aws:SourceAccount": "123456789012"}}}]
+    assert json.loads(role.inputs["assumeRolePolicy"])["Statement"] == [
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+            "Condition": {"StringEquals": {"aws:SourceAccount": "123456789012"}},
+        }
+    ]
     policy = named(inventory, ROLE_POLICY, "-flow-logs-policy")
     assert policy.inputs["role"] == role.id
     arn = log_group.outputs["arn"]
-    assert json.loads(policy.inputs["policy"])["Statement"] == [{
-        "Sid": "DeliverFlowLogs", "Effect": "Allow",
-        "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogGroups", "logs:DescribeLogStreams"],
-        "Resource": [arn, f"{arn}:*"]}]
+    assert json.loads(policy.inputs["policy"])["Statement"] == [
+        {
+            "Sid": "DeliverFlowLogs",
+            "Effect": "Allow",
+            "Action": [
+                "logs:CreateLogStream",
+                "logs:PutLogEvents",
+                "logs:DescribeLogGroups",
+                "logs:DescribeLogStreams",
+            ],
+            "Resource": [arn, f"{arn}:*"],
+        }
+    ]
     # no other policy reaches the flow-log role
     assert [a for a in inventory.of_type(ROLE_ATTACHMENT) if a.inputs["role"] == role.outputs["name"]] == []
     # AWS checks the role's permission when the flow log is created

@@ -11,8 +11,23 @@ from components.naming import LABEL_MAX, final_snapshot_identifier, rds_identifi
 
 SAFE = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+)*")
 # Stack names Pulumi allows: letters, digits, -, _ and ., at most 100 characters.
-STACK_NAMES = ["dev", "prod", "staging-eu", "Prod", "my_stack.v2", "1st", "sg", "sg-blue", "internal",
-               "internal-tools", "x-", "-", "_", "a" * 100, "A.B_C-D" * 14]
+STACK_NAMES = [
+    "dev",
+    "prod",
+    "staging-eu",
+    "Prod",
+    "my_stack.v2",
+    "1st",
+    "sg",
+    "sg-blue",
+    "internal",
+    "internal-tools",
+    "x-",
+    "-",
+    "_",
+    "a" * 100,
+    "A.B_C-D" * 14,
+]
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod", "staging", "staging-eu", "team1-dev"])
@@ -39,4 +54,3 @@ def test_every_label_is_safe_for_aws_names(stack):
 def test_labels_of_different_stacks_differ():
     labels = [stack_label(s) for s in STACK_NAMES]
     assert len(set(labels)) == len(labels)
-

@@ -9,8 +9,26 @@ import pytest
 
 from components.node_logs import CARBON_EVENT_START
 from tests.infra.support import (
-    ALARM, ALB, DASHBOARD, EFS, EFS_BACKUP, EFS_MOUNT_TARGET, EFS_POLICY, INSTANCE, KMS_KEY, LOG_GROUP, METRIC_FILTER, RDS,
-    SNS_SUBSCRIPTION, SNS_TOPIC, SSM_PARAMETER, SUBNET, TARGET_GROUP, node_json, nodes, stack,
+    ALARM,
+    ALB,
+    DASHBOARD,
+    EFS,
+    EFS_BACKUP,
+    EFS_MOUNT_TARGET,
+    EFS_POLICY,
+    INSTANCE,
+    KMS_KEY,
+    LOG_GROUP,
+    METRIC_FILTER,
+    RDS,
+    SNS_SUBSCRIPTION,
+    SNS_TOPIC,
+    SSM_PARAMETER,
+    SUBNET,
+    TARGET_GROUP,
+    node_json,
+    nodes,
+    stack,
 )
 
 NAMESPACE = "WSO2/wso2-cluster/{}"
@@ -23,9 +41,18 @@ def test_every_log_group_has_a_retention(stack_name, days):
     assert None not in retention.values()
     prefix = f"/wso2/wso2-cluster/{stack_name}"
     ours = {name: d for name, d in retention.items() if name.startswith((prefix, "/aws/rds/"))}
-    assert sorted(ours) == sorted([f"{prefix}/boot", f"{prefix}/carbon", f"{prefix}/http-access", f"{prefix}/gc",
-                                   *(f"/aws/rds/instance/{inventory.of_type(RDS)[0].inputs['identifier']}/{log}"
-                                     for log in ("error", "slowquery"))])
+    assert sorted(ours) == sorted(
+        [
+            f"{prefix}/boot",
+            f"{prefix}/carbon",
+            f"{prefix}/http-access",
+            f"{prefix}/gc",
+            *(
+                f"/aws/rds/instance/{inventory.of_type(RDS)[0].inputs['identifier']}/{log}"
+                for log in ("error", "slowquery")
+            ),
+        ]
+    )
     assert set(ours.values()) == {days}
     assert set(retention.values()) - {days} <= {365}  # the VPC flow logs keep a year
 
@@ -40,20 +67,35 @@ def test_the_agent_configuration_lives_in_ssm_and_ships_four_logs_per_node():
     assert (parameter.inputs["name"], parameter.inputs["type"]) == ("/wso2/wso2-cluster/dev/cloudwatch-agent", "String")
     agent = json.loads(parameter.inputs["value"])
     assert agent["logs"]["logs_collected"]["files"]["collect_list"] == [
-        {"file_path": "/var/log/wso2-cluster/boot.log", "log_group_name": "/wso2/wso2-cluster/dev/boot",
-         "log_stream_name": "{instance_id}"},
-        {"file_path": "/opt/wso2as/repository/logs/wso2carbon.log", "log_group_name": "/wso2/wso2-cluster/dev/carbon",
-         "log_stream_name": "{instance_id}", "multi_line_start_pattern": CARBON_EVENT_START},
-        {"file_path": "/opt/wso2as/repository/logs/http_access_*.log",
-         "log_group_name": "/wso2/wso2-cluster/dev/http-access", "log_stream_name": "{instance_id}"},
-        {"file_path": "/opt/wso2as/repository/logs/gc.log*", "log_group_name": "/wso2/wso2-cluster/dev/gc",
-         "log_stream_name": "{instance_id}", "multi_line_start_pattern": r"^\d{4}-\d{2}-\d{2}T"},
+        {
+            "file_path": "/var/log/wso2-cluster/boot.log",
+            "log_group_name": "/wso2/wso2-cluster/dev/boot",
+            "log_stream_name": "{instance_id}",
+        },
+        {
+            "file_path": "/opt/wso2as/repository/logs/wso2carbon.log",
+            "log_group_name": "/wso2/wso2-cluster/dev/carbon",
+            "log_stream_name": "{instance_id}",
+            "multi_line_start_pattern": CARBON_EVENT_START,
+        },
+        {
+            "file_path": "/opt/wso2as/repository/logs/http_access_*.log",
+            "log_group_name": "/wso2/wso2-cluster/dev/http-access",
+            "log_stream_name": "{instance_id}",
+        },
+        {
+            "file_path": "/opt/wso2as/repository/logs/gc.log*",
+            "log_group_name": "/wso2/wso2-cluster/dev/gc",
+            "log_stream_name": "{instance_id}",
+            "multi_line_start_pattern": r"^\d{4}-\d{2}-\d{2}T",
+        },
     ]
     metrics = agent["metrics"]
     assert (metrics["namespace"], metrics["aggregation_dimensions"]) == (NAMESPACE.format("dev"), [["InstanceId"]])
-    assert metrics["metrics_collected"] == {"mem": {"measurement": ["mem_used_percent"]},
-                                            "disk": {"measurement": ["used_percent"], "resources": ["/"],
-                                                     "drop_device": True}}
+    assert metrics["metrics_collected"] == {
+        "mem": {"measurement": ["mem_used_percent"]},
+        "disk": {"measurement": ["used_percent"], "resources": ["/"], "drop_device": True},
+    }
     assert len(parameter.inputs["value"]) < 4096  # an SSM standard-tier parameter holds 4 KB
     # every node reads it, and none carries it in its user data
     for instance in inventory.of_type(INSTANCE):
@@ -72,12 +114,20 @@ def test_every_node_gets_its_recover_reboot_memory_and_disk_alarms(stack_name):
     automate = "arn:aws:automate:eu-west-1:ec2"
     for name, instance in nodes(inventory).items():
         found = {a.inputs["metricName"]: a.inputs for a in alarms_on(inventory, "InstanceId", instance.id)}
-        assert set(found) == {"StatusCheckFailed_System", "StatusCheckFailed_Instance", "mem_used_percent",
-                              "disk_used_percent"}, name
+        assert set(found) == {
+            "StatusCheckFailed_System",
+            "StatusCheckFailed_Instance",
+            "mem_used_percent",
+            "disk_used_percent",
+        }, name
         system, own = found["StatusCheckFailed_System"], found["StatusCheckFailed_Instance"]
         # EC2 recovers the instance (same ENI, IP and volumes) on a failed system check ...
         assert (system["namespace"], system["alarmActions"], system["comparisonOperator"], system["threshold"]) == (
-            "AWS/EC2", [f"{automate}:recover", topic.outputs["arn"]], "GreaterThanOrEqualToThreshold", 1)
+            "AWS/EC2",
+            [f"{automate}:recover", topic.outputs["arn"]],
+            "GreaterThanOrEqualToThreshold",
+            1,
+        )
         # ... and reboots it on a failed instance check
         assert (own["namespace"], own["alarmActions"]) == ("AWS/EC2", [f"{automate}:reboot", topic.outputs["arn"]])
         for metric in ("mem_used_percent", "disk_used_percent"):
@@ -99,7 +149,10 @@ def test_every_target_group_alarms_below_its_expected_healthy_hosts(stack_name, 
             i = alarm.inputs
             assert i["dimensions"]["LoadBalancer"] == alb.outputs["arnSuffix"]
             assert (i["comparisonOperator"], i["statistic"], i["treatMissingData"]) == (
-                "LessThanThreshold", "Minimum", "breaching")
+                "LessThanThreshold",
+                "Minimum",
+                "breaching",
+            )
             found[i["dimensions"]["TargetGroup"]] = i["threshold"]
     assert found == expected
 
@@ -110,12 +163,19 @@ def test_the_load_balancer_5xx_rate_database_and_membership_alarms():
     (rate,) = [a for a in inventory.of_type(ALARM) if a.inputs.get("metricQueries")]
     queries = {q["id"]: q for q in rate.inputs["metricQueries"]}
     assert {q["metric"]["metricName"] for q in queries.values() if "metric" in q} == {
-        "HTTPCode_ELB_5XX_Count", "HTTPCode_Target_5XX_Count", "RequestCount"}
-    assert all(q["metric"]["dimensions"] == {"LoadBalancer": alb.outputs["arnSuffix"]} for q in queries.values()
-               if "metric" in q)
+        "HTTPCode_ELB_5XX_Count",
+        "HTTPCode_Target_5XX_Count",
+        "RequestCount",
+    }
+    assert all(
+        q["metric"]["dimensions"] == {"LoadBalancer": alb.outputs["arnSuffix"]}
+        for q in queries.values()
+        if "metric" in q
+    )
     assert queries["rate"]["returnData"] is True and rate.inputs["threshold"] == 5
-    database = {a.inputs["metricName"]: a.inputs for a in alarms_on(inventory, "DBInstanceIdentifier",
-                                                                     rds.inputs["identifier"])}
+    database = {
+        a.inputs["metricName"]: a.inputs for a in alarms_on(inventory, "DBInstanceIdentifier", rds.inputs["identifier"])
+    }
     assert {k: (v["comparisonOperator"], v["threshold"]) for k, v in database.items()} == {
         "CPUUtilization": ("GreaterThanThreshold", 80),
         "FreeStorageSpace": ("LessThanThreshold", 20 * 1024**3 // 10),  # 10% of the 20 GiB allocated
@@ -129,7 +189,10 @@ def test_the_load_balancer_5xx_rate_database_and_membership_alarms():
     }
     (left,) = [a for a in inventory.of_type(ALARM) if a.inputs.get("metricName") == "MemberLeft"]
     assert (left.inputs["namespace"], left.inputs["statistic"], left.inputs["threshold"]) == (
-        NAMESPACE.format("dev"), "Sum", 1)
+        NAMESPACE.format("dev"),
+        "Sum",
+        1,
+    )
     # every alarm notifies the topic
     assert all(topic.outputs["arn"] in a.inputs["alarmActions"] for a in inventory.of_type(ALARM))
 
@@ -152,10 +215,16 @@ def test_the_dashboard_shows_service_nodes_membership_and_database():
     assert dashboard.inputs["dashboardName"] == "wso2-cluster-dev"
     widgets = json.loads(dashboard.inputs["dashboardBody"])["widgets"]
     titles = [w["properties"]["title"] for w in widgets]
-    assert titles == ["Service: requests and 5xx", "Service: healthy hosts per target group", "Nodes: CPU %",
-                      "Nodes: memory and disk used %", "Cluster: members joining and leaving",
-                      "Cluster: membership events", "Database: CPU % and connections",
-                      "Database: free storage and freeable memory (bytes)"]
+    assert titles == [
+        "Service: requests and 5xx",
+        "Service: healthy hosts per target group",
+        "Nodes: CPU %",
+        "Nodes: memory and disk used %",
+        "Cluster: members joining and leaving",
+        "Cluster: membership events",
+        "Database: CPU % and connections",
+        "Database: free storage and freeable memory (bytes)",
+    ]
     body = dashboard.inputs["dashboardBody"]
     for instance in inventory.of_type(INSTANCE):
         assert instance.id in body
@@ -176,5 +245,11 @@ def test_prod_keeps_deployed_artifacts_on_an_encrypted_efs_reachable_from_the_no
     assert efs_group != inventory.outputs["nodeSecurityGroupId"]  # its own group, NFS from the nodes only
     for instance in inventory.of_type(INSTANCE):
         assert node_json(instance)["deploymentSync"] == {
-            "mode": "efs", "fileSystemId": fs.id, "svnUrl": None, "svnUser": None, "svnKit": None, "trileadSsh": None}
+            "mode": "efs",
+            "fileSystemId": fs.id,
+            "svnUrl": None,
+            "svnUser": None,
+            "svnKit": None,
+            "trileadSsh": None,
+        }
     assert stack("dev").of_type(EFS) == []

@@ -9,10 +9,33 @@ import pytest
 
 from components.outputs import CONDITIONAL, NAMES, OUTPUTS
 from offline.stack_config import ROOT
-
 from tests.infra.support import (
-    ALB, DB_SUBNET_GROUP, DEFAULT_SG, EFS, EIP, FLOW_LOG, IGW, INSTANCE, LOG_GROUP, NAT, RDS, ROLE, ROUTE, ROUTE_TABLE,
-    RTA, SECRET, SG, SNS_TOPIC, SUBNET, VPC, ZONE, by_id, eni_of, node_json, nodes, stack,
+    ALB,
+    DB_SUBNET_GROUP,
+    DEFAULT_SG,
+    EFS,
+    EIP,
+    FLOW_LOG,
+    IGW,
+    INSTANCE,
+    LOG_GROUP,
+    NAT,
+    RDS,
+    ROLE,
+    ROUTE,
+    ROUTE_TABLE,
+    RTA,
+    SECRET,
+    SG,
+    SNS_TOPIC,
+    SUBNET,
+    VPC,
+    ZONE,
+    by_id,
+    eni_of,
+    node_json,
+    nodes,
+    stack,
 )
 from verify.outputs import StackOutputs, parse_outputs
 
@@ -71,20 +94,29 @@ def test_outputs_are_the_contract_with_the_right_values(stack_name, workers):
     assert set(out["targetGroupArns"]) == groups
     assert len(set(out["targetGroupArns"].values())) == len(groups)
     # where secrets live (ARNs; the values never): master, application user and admin passwords
-    secrets = {secret.name.removeprefix(f"{stack_name}-"): secret.outputs["arn"] for secret in inventory.of_type(SECRET)}
+    secrets = {
+        secret.name.removeprefix(f"{stack_name}-"): secret.outputs["arn"] for secret in inventory.of_type(SECRET)
+    }
     assert (out["databaseSecretArn"], out["databaseAppUserSecretArn"], out["adminPasswordSecretArn"]) == (
-        secrets["db-password"], secrets["db-app-password"], secrets["admin-password"])
+        secrets["db-password"],
+        secrets["db-app-password"],
+        secrets["admin-password"],
+    )
     # operations: the log groups, the alarm topic, the dashboard
     assert out["logGroupNames"] == {
-        "boot": f"/wso2/wso2-cluster/{stack_name}/boot", "carbon": f"/wso2/wso2-cluster/{stack_name}/carbon",
-        "access": f"/wso2/wso2-cluster/{stack_name}/http-access", "gc": f"/wso2/wso2-cluster/{stack_name}/gc",
+        "boot": f"/wso2/wso2-cluster/{stack_name}/boot",
+        "carbon": f"/wso2/wso2-cluster/{stack_name}/carbon",
+        "access": f"/wso2/wso2-cluster/{stack_name}/http-access",
+        "gc": f"/wso2/wso2-cluster/{stack_name}/gc",
         "rdsError": f"/aws/rds/instance/{rds.outputs['identifier']}/error",
         "rdsSlowquery": f"/aws/rds/instance/{rds.outputs['identifier']}/slowquery",
     }
     assert set(out["logGroupNames"].values()) <= {g.outputs["name"] for g in inventory.of_type(LOG_GROUP)}
     assert out["alarmTopicArn"] == inventory.of_type(SNS_TOPIC)[0].outputs["arn"]
-    assert out["dashboardUrl"] == ("https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1"
-                                   f"#dashboards:name=wso2-cluster-{stack_name}")
+    assert out["dashboardUrl"] == (
+        "https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1"
+        f"#dashboards:name=wso2-cluster-{stack_name}"
+    )
     if not http:  # prod keeps deployed webapps on EFS
         assert out["deploymentFileSystemId"] == inventory.of_type(EFS)[0].id
     # the contract checker of `verify` accepts them
@@ -124,6 +156,7 @@ def test_existing_vpc_creates_no_network_and_uses_the_given_subnets(stack_name):
 
 
 # --- WKA mode and growth -------------------------------------------------------------------------
+
 
 def test_wka_members_are_the_first_nodes_without_oneself():
     inventory = stack("dev", membershipScheme="wka", wkaMemberCount=3, workerCount=5)

@@ -10,23 +10,52 @@ from __future__ import annotations
 
 import pytest
 
-from bench.serving import launch_waves
 from offline.engine import Inventory
+from offline.waves import launch_waves
 from tests.infra.support import (
-    ALB, DATABASE_GUARD, HEALTH_GATE, INSTANCE, RDS, STASH, TARGET_GROUP, TG_ATTACHMENT, gates, nodes, stack,
+    ALB,
+    DATABASE_GUARD,
+    HEALTH_GATE,
+    INSTANCE,
+    RDS,
+    STASH,
+    TARGET_GROUP,
+    TG_ATTACHMENT,
+    gates,
+    nodes,
+    stack,
 )
 
 
-@pytest.mark.parametrize("stack_name,overrides,expected", [
-    ("dev", {}, [["manager"], ["worker-1"], ["worker-2"]]),
-    ("prod", {}, [["manager"], ["worker-1"], ["worker-2"], ["worker-3"], ["worker-4"]]),
-    ("dev", {"workerCount": 5}, [["manager"], ["worker-1"], ["worker-2"], ["worker-3"], ["worker-4"], ["worker-5"]]),
-    ("dev", {"workerCount": 5, "maxUnavailableWorkers": 2},
-     [["manager"], ["worker-1", "worker-2"], ["worker-3", "worker-4"], ["worker-5"]]),
-    ("prod", {"workerCount": 8}, [["manager"], ["worker-1", "worker-2"], ["worker-3", "worker-4"],
-                                  ["worker-5", "worker-6"], ["worker-7", "worker-8"]]),  # a quarter, by default
-    ("dev", {"workerCount": 3, "maxUnavailableWorkers": 3}, [["manager"], ["worker-1", "worker-2", "worker-3"]]),
-])
+@pytest.mark.parametrize(
+    "stack_name,overrides,expected",
+    [
+        ("dev", {}, [["manager"], ["worker-1"], ["worker-2"]]),
+        ("prod", {}, [["manager"], ["worker-1"], ["worker-2"], ["worker-3"], ["worker-4"]]),
+        (
+            "dev",
+            {"workerCount": 5},
+            [["manager"], ["worker-1"], ["worker-2"], ["worker-3"], ["worker-4"], ["worker-5"]],
+        ),
+        (
+            "dev",
+            {"workerCount": 5, "maxUnavailableWorkers": 2},
+            [["manager"], ["worker-1", "worker-2"], ["worker-3", "worker-4"], ["worker-5"]],
+        ),
+        (
+            "prod",
+            {"workerCount": 8},
+            [
+                ["manager"],
+                ["worker-1", "worker-2"],
+                ["worker-3", "worker-4"],
+                ["worker-5", "worker-6"],
+                ["worker-7", "worker-8"],
+            ],
+        ),  # a quarter, by default
+        ("dev", {"workerCount": 3, "maxUnavailableWorkers": 3}, [["manager"], ["worker-1", "worker-2", "worker-3"]]),
+    ],
+)
 def test_the_manager_goes_alone_then_at_most_max_unavailable_workers_at_a_time(stack_name, overrides, expected):
     inventory = stack(stack_name, **overrides)
     waves = launch_waves(inventory)
@@ -50,17 +79,31 @@ def test_every_node_has_a_gate_on_its_own_instance_in_each_of_its_target_groups(
         assert own and {a.urn for a in own} <= gate.dependencies  # registered before the gate can wait
         revision = instance_type[0] if name == "manager" else instance_type[1]
         assert sorted(gate.inputs["targets"], key=lambda t: t["targetGroupArn"]) == sorted(
-            ({"node": name, "instanceId": instance.id, "targetGroupArn": a.inputs["targetGroupArn"],
-              "port": a.inputs["port"], "revision": revision} for a in own), key=lambda t: t["targetGroupArn"])
+            (
+                {
+                    "node": name,
+                    "instanceId": instance.id,
+                    "targetGroupArn": a.inputs["targetGroupArn"],
+                    "port": a.inputs["port"],
+                    "revision": revision,
+                }
+                for a in own
+            ),
+            key=lambda t: t["targetGroupArn"],
+        )
         assert all(groups[t["targetGroupArn"]].inputs["port"] == t["port"] for t in gate.inputs["targets"])
         assert (gate.inputs["region"], gate.inputs["timeoutSeconds"], gate.inputs["pollSeconds"]) == (
-            "eu-west-1", 20 * 60, 15)
+            "eu-west-1",
+            20 * 60,
+            15,
+        )
         assert gate.parent == inventory.by_urn(instance.parent).urn  # grouped with its node
 
 
 def test_the_health_timeout_is_configurable():
     assert {g.inputs["timeoutSeconds"] for g in stack("dev", nodeHealthTimeoutMinutes=45).of_type(HEALTH_GATE)} == {
-        45 * 60}
+        45 * 60
+    }
 
 
 @pytest.mark.parametrize("stack_name", ["dev", "prod"])
@@ -70,7 +113,9 @@ def test_gates_keep_nodes_off_the_database_and_the_load_balancer(stack_name):
     inventory = stack(stack_name)
     (rds,), (alb,), (guard,) = inventory.of_type(RDS), inventory.of_type(ALB), inventory.of_type(DATABASE_GUARD)
     for resource in inventory.of_type(INSTANCE) + inventory.of_type(HEALTH_GATE):
-        assert not inventory.depends_on(resource, rds.urn) and not inventory.depends_on(resource, alb.urn), resource.name
+        assert not inventory.depends_on(resource, rds.urn) and not inventory.depends_on(resource, alb.urn), (
+            resource.name
+        )
     assert guard.urn in nodes(inventory)["manager"].dependencies
     assert guard.dependencies == frozenset()  # the guard itself waits for nothing
 
@@ -98,8 +143,11 @@ def test_a_new_batch_size_reorders_the_rollout_but_makes_no_gate_wait():
 
 def changed_inputs(before: Inventory, after: Inventory, kind: str) -> dict[str, set[str]]:
     old = {r.urn: r for r in before.of_type(kind)}
-    return {r.name: {k for k in set(r.inputs) | set(old[r.urn].inputs) if r.inputs.get(k) != old[r.urn].inputs.get(k)}
-            for r in after.of_type(kind) if r.urn in old}
+    return {
+        r.name: {k for k in set(r.inputs) | set(old[r.urn].inputs) if r.inputs.get(k) != old[r.urn].inputs.get(k)}
+        for r in after.of_type(kind)
+        if r.urn in old
+    }
 
 
 def test_an_instance_type_change_replaces_the_workers_in_order_each_drained_and_gated():
@@ -109,7 +157,8 @@ def test_an_instance_type_change_replaces_the_workers_in_order_each_drained_and_
     after = stack("prod", workerHeapMb=4096, workerInstanceType="m7i.2xlarge")
     instances = changed_inputs(before, after, INSTANCE)
     assert {name: keys for name, keys in instances.items() if keys} == {
-        f"prod-worker-{i}-instance": {"instanceType"} for i in range(1, 5)}
+        f"prod-worker-{i}-instance": {"instanceType"} for i in range(1, 5)
+    }
     assert all(i.options["replaceOnChanges"] == ["instanceType"] for i in after.of_type(INSTANCE))
     gate_changes = {name for name, keys in changed_inputs(before, after, HEALTH_GATE).items() if keys}
     assert gate_changes == {f"prod-worker-{i}-health-gate" for i in range(1, 5)}  # each restarted node waits
@@ -129,19 +178,23 @@ def test_an_architecture_change_replaces_every_node_onto_an_image_it_can_boot():
     assert launch_waves(after) == [["manager"], ["worker-1"], ["worker-2"]]
 
 
-@pytest.mark.parametrize("key,value", [
-    ("productArtifactUrl", "s3://example-wso2-artifacts/wso2as-5.3.0-patched.zip"),
-    ("clusterDomain", "wso2.as.other"),
-    ("serviceHostName", "svc.dev.example.com"),
-    ("portOffset", 1),
-    ("privateZoneName", "corp.internal"),
-])
+@pytest.mark.parametrize(
+    "key,value",
+    [
+        ("productArtifactUrl", "s3://example-wso2-artifacts/wso2as-5.3.0-patched.zip"),
+        ("clusterDomain", "wso2.as.other"),
+        ("serviceHostName", "svc.dev.example.com"),
+        ("portOffset", 1),
+        ("privateZoneName", "corp.internal"),
+    ],
+)
 def test_a_change_every_node_sees_replaces_every_node_behind_the_gates(key, value):
     """The user data of every node changes (a replacement, with user_data_replace_on_change),
     and the order is the gated one: no two nodes of different batches at once."""
     before, after = stack("dev", workerCount=3), stack("dev", workerCount=3, **{key: value})
     assert {name for name, keys in changed_inputs(before, after, INSTANCE).items() if "userDataBase64" in keys} == {
-        f"dev-{node}-instance" for node in ("manager", "worker-1", "worker-2", "worker-3")}
+        f"dev-{node}-instance" for node in ("manager", "worker-1", "worker-2", "worker-3")
+    }
     assert all(i.inputs["userDataReplaceOnChange"] for i in after.of_type(INSTANCE))
     assert launch_waves(after) == [["manager"], ["worker-1"], ["worker-2"], ["worker-3"]]
 

@@ -53,8 +53,10 @@ SECRETS = {
 }
 ARNS = {k: f"arn:aws:secretsmanager:eu-west-1:123456789012:secret:dev-secrets-{k}-AbCdEf" for k in ALL_SECRETS}
 # Every secret but the master password is read at a pinned version (see SecretRef).
-VERSION_IDS = {k: (None if k == SECRET_DB_MASTER_PASSWORD else f"0000000{i}-1111-2222-3333-44444444444{i}")
-               for i, k in enumerate(ALL_SECRETS)}
+VERSION_IDS = {
+    k: (None if k == SECRET_DB_MASTER_PASSWORD else f"0000000{i}-1111-2222-3333-44444444444{i}")
+    for i, k in enumerate(ALL_SECRETS)
+}
 
 APP_USER, MASTER_USER = "wso2app", "wso2admin"
 ADMIN_USER = "opsadmin"
@@ -80,8 +82,13 @@ def make_settings(
     ip = private_ip or (MANAGER_IP if role == "manager" else WORKER_IPS[0])
     deployment_sync = {
         "none": DeploymentSync(),
-        "svn": DeploymentSync(mode="svn", svn_url=SVN_URL, svn_user="deployer",
-                              svn_kit=Artifact(SVNKIT_URL, "1" * 64), trilead_ssh=Artifact(TRILEAD_URL, "2" * 64)),
+        "svn": DeploymentSync(
+            mode="svn",
+            svn_url=SVN_URL,
+            svn_user="deployer",
+            svn_kit=Artifact(SVNKIT_URL, "1" * 64),
+            trilead_ssh=Artifact(TRILEAD_URL, "2" * 64),
+        ),
         "efs": DeploymentSync(mode="efs", file_system_id=FILE_SYSTEM_ID),
     }[sync]
     settings = NodeSettings(
@@ -114,7 +121,9 @@ def make_settings(
             tag_value="wso2-cluster-dev",
             credentials=credentials,
             iam_role="dev-worker-role" if credentials == "instanceRole" else None,
-        ) if scheme == "aws" else None,
+        )
+        if scheme == "aws"
+        else None,
         deployment_sync=deployment_sync,
         secrets={k: SecretRef(ARNS[k], VERSION_IDS[k]) for k in ALL_SECRETS},
         log_agent_parameter=LOG_AGENT_PARAMETER,
@@ -154,8 +163,11 @@ def run_apply(node_root: Path, home: Path, secrets: Optional[Path], *extra: str)
 
 def snapshot(home: Path) -> dict:
     """Every file under `home`: path -> (bytes, mode)."""
-    return {p.relative_to(home).as_posix(): (p.read_bytes(), p.stat().st_mode & 0o7777)
-            for p in sorted(home.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(home).as_posix(): (p.read_bytes(), p.stat().st_mode & 0o7777)
+        for p in sorted(home.rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.fixture
@@ -166,7 +178,9 @@ def node(tmp_path):
 
     def make(settings: NodeSettings, product: Path = FIXTURES):
         if not product.is_dir():  # only the stock files can be absent: a user's clone has no ../shared
-            missing = f"{product} is absent: the stock WSO2 AS 5.3.0 files (../shared/reference) are not beside this checkout"
+            missing = (
+                f"{product} is absent: the stock WSO2 AS 5.3.0 files (../shared/reference) are not beside this checkout"
+            )
             if os.environ.get("CI"):
                 pytest.fail(missing + ", and CI is set: CI must run this test")
             pytest.skip(missing)

@@ -50,10 +50,27 @@ FILES = {
     "registry": "repository/conf/registry.xml",
 }
 CLUSTER_PARAMETERS = ("membershipScheme", "domain", "localMemberHost", "localMemberPort")
-AWS_PARAMETERS = ("accessKey", "secretKey", "iamRole", "securityGroup", "region", "tagKey", "tagValue",
-                  "connTimeout", "hostHeader")
-SYNC_ELEMENTS = ("Enabled", "AutoCommit", "AutoCheckout", "RepositoryType", "SvnUrl", "SvnUser", "SvnPassword",
-                 "SvnUrlAppendTenantId")
+AWS_PARAMETERS = (
+    "accessKey",
+    "secretKey",
+    "iamRole",
+    "securityGroup",
+    "region",
+    "tagKey",
+    "tagValue",
+    "connTimeout",
+    "hostHeader",
+)
+SYNC_ELEMENTS = (
+    "Enabled",
+    "AutoCommit",
+    "AutoCheckout",
+    "RepositoryType",
+    "SvnUrl",
+    "SvnUser",
+    "SvnPassword",
+    "SvnUrlAppendTenantId",
+)
 NEW_DATASOURCES = ("WSO2_USER_DB", "WSO2_REGISTRY_DB")
 # (role, membership scheme, discovery credentials, deployment synchronizer)
 VARIANTS = [
@@ -99,19 +116,22 @@ def managed_values(home: Path) -> dict:
     members = axis2.findall("members")
     carbon = parse(home / FILES["carbon"])
     sync = carbon.findall(C + "DeploymentSynchronizer")
-    datasources = {d.findtext("name"): d for d in parse(home / FILES["datasources"]).find("datasources")
-                   .findall("datasource")}
+    datasources = {
+        d.findtext("name"): d for d in parse(home / FILES["datasources"]).find("datasources").findall("datasource")
+    }
     configuration = parse(home / FILES["usermgt"]).find("Realm/Configuration")
     registry = parse(home / FILES["registry"])
     return {
         "axis2": {
             "enable": axis2.get("enable"),
             "class": axis2.get("class"),
-            "parameters": {name: text(params.get(name)) for name in CLUSTER_PARAMETERS + AWS_PARAMETERS
-                           if name in params},
+            "parameters": {
+                name: text(params.get(name)) for name in CLUSTER_PARAMETERS + AWS_PARAMETERS if name in params
+            },
             "properties": properties,
-            "members": [[(text(m.find("hostName")), text(m.find("port"))) for m in ms.findall("member")]
-                        for ms in members],
+            "members": [
+                [(text(m.find("hostName")), text(m.find("port"))) for m in ms.findall("member")] for ms in members
+            ],
         },
         "carbon": {
             "HostName": [text(e) for e in carbon.findall(C + "HostName")],
@@ -126,15 +146,18 @@ def managed_values(home: Path) -> dict:
                 "jndi": datasources[name].findtext("jndiConfig/name"),
                 "type": datasources[name].find("definition").get("type"),
                 "configuration": dict(children(datasources[name].find("definition/configuration"))),
-            } for name in NEW_DATASOURCES if name in datasources
+            }
+            for name in NEW_DATASOURCES
+            if name in datasources
         },
         "usermgt": {
             "AdminUser": [(a.findtext("UserName"), a.findtext("Password")) for a in configuration.findall("AdminUser")],
             "dataSource": [text(p) for p in configuration.findall("Property") if p.get("name") == "dataSource"],
         },
         "registry": {
-            "sharedregistry": [d.findtext("dataSource") for d in registry.findall("dbConfig")
-                               if d.get("name") == "sharedregistry"],
+            "sharedregistry": [
+                d.findtext("dataSource") for d in registry.findall("dbConfig") if d.get("name") == "sharedregistry"
+            ],
             "remoteInstance": [(r.attrib, children(r)) for r in registry.findall("remoteInstance")],
             "mount": [(m.attrib, children(m)) for m in registry.findall("mount")],
         },
@@ -146,8 +169,10 @@ def expected_values(s: NodeSettings, original: Path) -> dict:
     manager = s.role == "manager"
     aws = s.aws_discovery if s.membership_scheme == "aws" else None
     access_key = aws is not None and aws.credentials == "accessKey"
-    original_properties = {p.get("name"): p.get("value") for p in parameters(
-        parse(original / FILES["axis2"]).find("clustering"))["properties"].findall("property")}
+    original_properties = {
+        p.get("name"): p.get("value")
+        for p in parameters(parse(original / FILES["axis2"]).find("clustering"))["properties"].findall("property")
+    }
     original_sync = dict(children(parse(original / FILES["carbon"]).find(C + "DeploymentSynchronizer")))
     svn = s.deployment_sync.mode == "svn"
     db = s.database
@@ -155,25 +180,47 @@ def expected_values(s: NodeSettings, original: Path) -> dict:
     aws_parameters = {}
     if aws:
         aws_parameters = {
-            "securityGroup": aws.security_group_name, "region": aws.region, "tagKey": aws.tag_key,
-            "tagValue": aws.tag_value, "connTimeout": str(aws.conn_timeout_seconds),
-            **({"accessKey": SECRETS["discoveryAccessKey"], "secretKey": SECRETS["discoverySecretKey"]}
-               if access_key else {"iamRole": aws.iam_role}),
+            "securityGroup": aws.security_group_name,
+            "region": aws.region,
+            "tagKey": aws.tag_key,
+            "tagValue": aws.tag_value,
+            "connTimeout": str(aws.conn_timeout_seconds),
+            **(
+                {"accessKey": SECRETS["discoveryAccessKey"], "secretKey": SECRETS["discoverySecretKey"]}
+                if access_key
+                else {"iamRole": aws.iam_role}
+            ),
         }
 
     def datasource(description, jndi, name):
-        return {"description": description, "jndi": jndi, "type": "RDBMS", "configuration": {
-            "url": url % name, "username": APP_USER, "password": SECRETS["dbPassword"],
-            "driverClassName": "com.mysql.cj.jdbc.Driver", "maxActive": "50", "maxWait": "60000",
-            "testOnBorrow": "true", "validationQuery": "SELECT 1", "validationInterval": "30000"}}
+        return {
+            "description": description,
+            "jndi": jndi,
+            "type": "RDBMS",
+            "configuration": {
+                "url": url % name,
+                "username": APP_USER,
+                "password": SECRETS["dbPassword"],
+                "driverClassName": "com.mysql.cj.jdbc.Driver",
+                "maxActive": "50",
+                "maxWait": "60000",
+                "testOnBorrow": "true",
+                "validationQuery": "SELECT 1",
+                "validationInterval": "30000",
+            },
+        }
 
     return {
         "axis2": {
             "enable": "true",
             "class": HAZELCAST_AGENT,
-            "parameters": {"membershipScheme": s.membership_scheme, "domain": s.cluster_domain,
-                           "localMemberHost": s.private_ip, "localMemberPort": str(s.cluster_port),
-                           **aws_parameters},
+            "parameters": {
+                "membershipScheme": s.membership_scheme,
+                "domain": s.cluster_domain,
+                "localMemberHost": s.private_ip,
+                "localMemberPort": str(s.cluster_port),
+                **aws_parameters,
+            },
             # the placeholders stay: Carbon resolves them
             "properties": {**original_properties, "subDomain": "mgt" if manager else "worker"},
             "members": [[(ip, str(s.cluster_port)) for ip in s.wka_members]] if s.membership_scheme == "wka" else [],
@@ -182,29 +229,49 @@ def expected_values(s: NodeSettings, original: Path) -> dict:
             "HostName": [s.service_host],  # the service host on every node, the manager too
             "MgtHostName": [s.management_host] if manager else [],
             "Offset": str(s.port_offset),
-            "DeploymentSynchronizer": [{
-                "Enabled": "true", "AutoCommit": "true" if manager else "false", "AutoCheckout": "true",
-                "RepositoryType": "svn", "SvnUrl": SVN_URL, "SvnUser": "deployer",
-                "SvnPassword": SECRETS["svnPassword"], "SvnUrlAppendTenantId": "true"}]
-            if svn else [{**original_sync, "Enabled": "false"}],
+            "DeploymentSynchronizer": [
+                {
+                    "Enabled": "true",
+                    "AutoCommit": "true" if manager else "false",
+                    "AutoCheckout": "true",
+                    "RepositoryType": "svn",
+                    "SvnUrl": SVN_URL,
+                    "SvnUser": "deployer",
+                    "SvnPassword": SECRETS["svnPassword"],
+                    "SvnUrlAppendTenantId": "true",
+                }
+            ]
+            if svn
+            else [{**original_sync, "Enabled": "false"}],
         },
         "catalina": {"9763": "80", "9443": "443"},
         "datasources": {
-            "WSO2_USER_DB": datasource("The datasource used for the user manager", "jdbc/WSO2UMDB",
-                                       db.user_store_db),
-            "WSO2_REGISTRY_DB": datasource("The datasource used for registry- config/governance",
-                                           "jdbc/WSO2RegistryDB", db.registry_db),
+            "WSO2_USER_DB": datasource("The datasource used for the user manager", "jdbc/WSO2UMDB", db.user_store_db),
+            "WSO2_REGISTRY_DB": datasource(
+                "The datasource used for registry- config/governance", "jdbc/WSO2RegistryDB", db.registry_db
+            ),
         },
         "usermgt": {"AdminUser": [(ADMIN_USER, SECRETS["adminPassword"])], "dataSource": ["jdbc/WSO2UMDB"]},
         "registry": {
             "sharedregistry": ["jdbc/WSO2RegistryDB"],
-            "remoteInstance": [({"url": "https://localhost:9443/registry"}, [
-                ("id", "instanceid"), ("dbConfig", "sharedregistry"), ("readOnly", "false" if manager else "true"),
-                ("enableCache", "true"), ("registryRoot", "/"),
-                # user@URL, the URL exactly as the registry datasource's
-                ("cacheId", f"{APP_USER}@" + url % db.registry_db)])],
-            "mount": [({"path": path, "overwrite": "true"}, [("instanceId", "instanceid"), ("targetPath", path)])
-                      for path in ("/_system/config", "/_system/governance")],
+            "remoteInstance": [
+                (
+                    {"url": "https://localhost:9443/registry"},
+                    [
+                        ("id", "instanceid"),
+                        ("dbConfig", "sharedregistry"),
+                        ("readOnly", "false" if manager else "true"),
+                        ("enableCache", "true"),
+                        ("registryRoot", "/"),
+                        # user@URL, the URL exactly as the registry datasource's
+                        ("cacheId", f"{APP_USER}@" + url % db.registry_db),
+                    ],
+                )
+            ],
+            "mount": [
+                ({"path": path, "overwrite": "true"}, [("instanceId", "instanceid"), ("targetPath", path)])
+                for path in ("/_system/config", "/_system/governance")
+            ],
         },
     }
 
@@ -234,7 +301,9 @@ def unmanaged(key: str, root: ET.Element, settings: NodeSettings) -> ET.Element:
         root.find(f"{C}Ports/{C}Offset").text = "*"
         sync = root.find(C + "DeploymentSynchronizer")
         for element in list(sync):
-            if element.tag.replace(C, "") in (SYNC_ELEMENTS if settings.deployment_sync.mode == "svn" else ("Enabled",)):
+            if element.tag.replace(C, "") in (
+                SYNC_ELEMENTS if settings.deployment_sync.mode == "svn" else ("Enabled",)
+            ):
                 sync.remove(element)
     elif key == "catalina":
         for connector in root.iter("Connector"):
@@ -252,7 +321,8 @@ def unmanaged(key: str, root: ET.Element, settings: NodeSettings) -> ET.Element:
     elif key == "registry":
         for element in list(root):
             if element.tag in ("remoteInstance", "mount") or (
-                    element.tag == "dbConfig" and element.get("name") == "sharedregistry"):
+                element.tag == "dbConfig" and element.get("name") == "sharedregistry"
+            ):
                 root.remove(element)
     return root
 
@@ -262,9 +332,14 @@ def comments(data: bytes) -> list:
 
 
 def settings_for(role, scheme, credentials, sync) -> NodeSettings:
-    return make_settings(role, scheme, credentials, sync,
-                         private_ip=MANAGER_IP if role == "manager" else WORKER_IPS[1],
-                         name="manager" if role == "manager" else "worker-2")
+    return make_settings(
+        role,
+        scheme,
+        credentials,
+        sync,
+        private_ip=MANAGER_IP if role == "manager" else WORKER_IPS[1],
+        name="manager" if role == "manager" else "worker-2",
+    )
 
 
 # ---------------------------------------------------------------- the whole result
@@ -285,8 +360,9 @@ def test_configures_every_file_and_nothing_else(node, product, role, scheme, cre
 
     after = snapshot(home)
     for key, path in FILES.items():
-        assert canonical(unmanaged(key, parse(home / path), s)) == \
-            canonical(unmanaged(key, parse(original / path), s)), f"{path} changed beyond its edits"
+        assert canonical(unmanaged(key, parse(home / path), s)) == canonical(
+            unmanaged(key, parse(original / path), s)
+        ), f"{path} changed beyond its edits"
         assert comments(after[path][0]) == comments(before[path][0]), f"{path} lost or changed a comment"
         assert after[path + ".orig"] == before[path]  # the original, byte for byte, with its mode
         assert MASTER_USER.encode() not in after[path][0]  # the datasources use the application user
@@ -316,8 +392,11 @@ def test_stock_product_details(node):
     assert b'<Server xmlns="http://wso2.org/projects/carbon/carbon.xml">' in carbon
     assert b"ns0" not in carbon and b":Server" not in carbon
     assert re.search(rb"<!--HostName>www.wso2.org</HostName-->\s*<HostName>as.example.com</HostName>", carbon)
-    assert re.search(rb"<!--MgtHostName>mgt.wso2.org</MgtHostName-->\s*<MgtHostName>mgt.as.example.com"
-                     rb"</MgtHostName>", carbon)
+    assert re.search(
+        rb"<!--MgtHostName>mgt.wso2.org</MgtHostName-->\s*<MgtHostName>mgt.as.example.com"
+        rb"</MgtHostName>",
+        carbon,
+    )
     registry = (home / FILES["registry"]).read_bytes()
     assert re.search(rb"</remoteInstance-->\s*<remoteInstance url=", registry)
     assert re.search(rb"</mount-->\s*<mount path=\"/_system/config\"", registry)
@@ -341,8 +420,11 @@ def test_keeps_line_ends_declarations_and_namespaces_of_our_fixtures(node):
     assert (home / FILES["registry"]).read_bytes().startswith(b'<?xml version="1.0" encoding="ISO-8859-1"?>')
     assert (home / FILES["catalina"]).read_bytes().startswith(b"<?xml version='1.0' encoding='utf-8'?>")
     # the securevault prefix is used only inside a comment: its declaration must survive
-    assert (home / FILES["datasources"]).read_bytes().startswith(
-        b'<datasources-configuration xmlns:svns="http://org.wso2.securevault/configuration">')
+    assert (
+        (home / FILES["datasources"])
+        .read_bytes()
+        .startswith(b'<datasources-configuration xmlns:svns="http://org.wso2.securevault/configuration">')
+    )
     assert not list(home.rglob(".apply-config.*"))  # no temporary file left behind
 
 
@@ -353,15 +435,19 @@ def test_default_settings_is_node_json_beside_bin(node, tmp_path):
     moved = tmp_path / "elsewhere"
     shutil.move(str(root / "opt"), str(moved))
     script = moved / "wso2-cluster/bin/apply-config"
-    r = subprocess.run([str(script), "--product-home", str(home), "--secrets", str(secrets)],
-                       capture_output=True, text=True)
+    r = subprocess.run(
+        [str(script), "--product-home", str(home), "--secrets", str(secrets)], capture_output=True, text=True
+    )
     assert r.returncode == 0, r.stderr
     assert text(parameters(parse(home / FILES["axis2"]).find("clustering"))["localMemberHost"]) == WORKER_IPS[0]
     other = json.loads((moved / "wso2-cluster/node.json").read_text())
     other["privateIp"] = "10.9.9.9"
     (tmp_path / "alt.json").write_text(json.dumps(other))
-    r = subprocess.run([str(script), "--product-home", str(home), "--secrets", str(secrets),
-                        "--settings", str(tmp_path / "alt.json")], capture_output=True, text=True)
+    r = subprocess.run(
+        [str(script), "--product-home", str(home), "--secrets", str(secrets), "--settings", str(tmp_path / "alt.json")],
+        capture_output=True,
+        text=True,
+    )
     assert r.returncode == 0, r.stderr
     assert text(parameters(parse(home / FILES["axis2"]).find("clustering"))["localMemberHost"]) == "10.9.9.9"
 
@@ -408,8 +494,9 @@ def test_switching_discovery_and_synchronizer_converges(node, tmp_path, product)
         for key, path in FILES.items():
             if key != "carbon" or settings.deployment_sync.mode == "svn":
                 # (leaving svn keeps the former synchronizer values, which a fresh run never had)
-                assert canonical(unmanaged(key, parse(home / path), settings)) == \
-                    canonical(unmanaged(key, parse(original / path), settings)), path
+                assert canonical(unmanaged(key, parse(home / path), settings)) == canonical(
+                    unmanaged(key, parse(original / path), settings)
+                ), path
     _, home, _ = node(access_key, original)  # (a fresh product home: svn left its values behind)
     shutil.rmtree(home)
     _, home, _ = node(access_key, original)
@@ -438,20 +525,35 @@ def test_missing_clustering_is_a_one_line_error_and_nothing_is_written(node):
     assert snapshot(home) == before
 
 
-@pytest.mark.parametrize("break_it,message", [
-    (lambda home: (home / FILES["registry"]).write_text("<wso2registry><dbConfig></wso2registry>\n"),
-     "apply-config: repository/conf/registry.xml: /: unparseable XML: mismatched tag: line 1, column 26\n"),
-    (lambda home: (home / FILES["registry"]).unlink(),
-     "apply-config: repository/conf/registry.xml: /: No such file or directory\n"),
-    (lambda home: (home / FILES["catalina"]).write_text(
-        (FIXTURES / FILES["catalina"]).read_text().replace('port="9443"', 'port="8443"')),
-     "apply-config: repository/conf/tomcat/catalina-server.xml: //Connector[@port='9443']: element not found\n"),
-    (lambda home: (home / FILES["usermgt"]).write_text("<UserManager><Realm/></UserManager>\n"),
-     "apply-config: repository/conf/user-mgt.xml: /UserManager/Realm/Configuration: element not found\n"),
-    (lambda home: (home / FILES["carbon"]).write_text(
-        '<Server xmlns="http://wso2.org/projects/carbon/carbon.xml"><Version>5.3.0</Version></Server>'),
-     "apply-config: repository/conf/carbon.xml: /Server/Ports: element not found\n"),
-])
+@pytest.mark.parametrize(
+    "break_it,message",
+    [
+        (
+            lambda home: (home / FILES["registry"]).write_text("<wso2registry><dbConfig></wso2registry>\n"),
+            "apply-config: repository/conf/registry.xml: /: unparseable XML: mismatched tag: line 1, column 26\n",
+        ),
+        (
+            lambda home: (home / FILES["registry"]).unlink(),
+            "apply-config: repository/conf/registry.xml: /: No such file or directory\n",
+        ),
+        (
+            lambda home: (home / FILES["catalina"]).write_text(
+                (FIXTURES / FILES["catalina"]).read_text().replace('port="9443"', 'port="8443"')
+            ),
+            "apply-config: repository/conf/tomcat/catalina-server.xml: //Connector[@port='9443']: element not found\n",
+        ),
+        (
+            lambda home: (home / FILES["usermgt"]).write_text("<UserManager><Realm/></UserManager>\n"),
+            "apply-config: repository/conf/user-mgt.xml: /UserManager/Realm/Configuration: element not found\n",
+        ),
+        (
+            lambda home: (home / FILES["carbon"]).write_text(
+                '<Server xmlns="http://wso2.org/projects/carbon/carbon.xml"><Version>5.3.0</Version></Server>'
+            ),
+            "apply-config: repository/conf/carbon.xml: /Server/Ports: element not found\n",
+        ),
+    ],
+)
 def test_an_edit_that_cannot_be_made_writes_nothing(node, break_it, message):
     """Every file is edited in memory first: a failure in the last files leaves the first ones
     (already edited in memory) untouched on disk, and creates no .orig."""
@@ -479,7 +581,10 @@ def test_a_broken_settings_file_is_named(node, tmp_path):
 
 
 NEEDED_SECRETS = [
-    (("manager", "aws", "accessKey", "none"), ["dbPassword", "adminPassword", "discoveryAccessKey", "discoverySecretKey"]),
+    (
+        ("manager", "aws", "accessKey", "none"),
+        ["dbPassword", "adminPassword", "discoveryAccessKey", "discoverySecretKey"],
+    ),
     (("worker", "aws", "instanceRole", "svn"), ["dbPassword", "adminPassword", "svnPassword"]),
     (("worker", "wka", "accessKey", "efs"), ["dbPassword", "adminPassword"]),
 ]
@@ -490,8 +595,10 @@ def test_needs_exactly_the_secrets_of_its_mode(node, variant, needed):
     root, home, secrets = node(make_settings(*variant))
     before = snapshot(home)
     for missing in needed:
-        for secrets_file in (write_secrets(secrets, [k for k in needed if k != missing]),
-                             write_secrets(secrets, needed, **{missing: ""})):
+        for secrets_file in (
+            write_secrets(secrets, [k for k in needed if k != missing]),
+            write_secrets(secrets, needed, **{missing: ""}),
+        ):
             r = run_apply(root, home, secrets_file)
             assert (r.returncode, r.stderr) == (1, f"apply-config: {secrets}: {missing}: required secret missing\n")
             assert snapshot(home) == before
@@ -530,5 +637,7 @@ def test_hostile_values_are_escaped(node, tmp_path):
     assert configuration["url"] == f"jdbc:mysql://{DB_HOST}:3306/WSO2_USER_DB?a=1&b=<2>"
     assert configuration["password"] == SECRETS["dbPassword"]
     # escaped as markup needs it, and é written in carbon.xml's declared encoding (ISO-8859-1)
-    assert "<HostName>svca&amp;b&lt;c&gt;\"d'e]]&gt;\u00e9</HostName>".encode("iso-8859-1") in \
-        (home / FILES["carbon"]).read_bytes()
+    assert (
+        "<HostName>svca&amp;b&lt;c&gt;\"d'e]]&gt;\u00e9</HostName>".encode("iso-8859-1")
+        in (home / FILES["carbon"]).read_bytes()
+    )

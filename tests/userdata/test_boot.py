@@ -24,8 +24,8 @@ from pathlib import Path
 
 import pytest
 
-from userdata import render_user_data
 from userdata import render as render_mod
+from userdata import render_user_data
 from userdata.settings import ALL_SECRETS, Artifact, DeploymentSync
 
 from .conftest import (
@@ -50,8 +50,12 @@ SEP = "\x1f"  # between the arguments of a recorded command line
 USER_DB, REGISTRY_DB, META_DB = "WSO2_USER_DB", "WSO2_REGISTRY_DB", "WSO2_CLUSTER"
 # our own stand-in for dbscripts/mysql.sql: tables made idempotently, indexes not (as Carbon's)
 SCHEMA_TABLES = ("REG_CLUSTER_LOCK", "REG_LOG", "REG_PATH", "REG_RESOURCE", "UM_TENANT", "UM_USER")
-SCHEMA_SQL = "".join(f"CREATE TABLE IF NOT EXISTS {t} (ID INTEGER NOT NULL, PRIMARY KEY (ID))ENGINE INNODB;\n"
-                     for t in SCHEMA_TABLES) + "CREATE INDEX REG_PATH_IND_BY_PATH ON REG_PATH(ID);\n"
+SCHEMA_SQL = (
+    "".join(
+        f"CREATE TABLE IF NOT EXISTS {t} (ID INTEGER NOT NULL, PRIMARY KEY (ID))ENGINE INNODB;\n" for t in SCHEMA_TABLES
+    )
+    + "CREATE INDEX REG_PATH_IND_BY_PATH ON REG_PATH(ID);\n"
+)
 JARS = {  # what each download location serves
     JDBC_URL: b"mysql-connector-j bytes",
     SVNKIT_URL: b"svnkit bytes",
@@ -59,10 +63,29 @@ JARS = {  # what each download location serves
 }
 PRODUCT_URL = "s3://wso2-artifacts/wso2as-5.3.0.zip"
 # Commands the boot may run for real (through a recording wrapper); any other must be a stub.
-REAL = ("cat", "cp", "date", "dirname", "find", "grep", "install", "mkdir", "mktemp", "mv", "readlink", "rm",
-        "sed", "sha256sum", "shred", "sort", "tail", "tee", "touch")
+REAL = (
+    "cat",
+    "cp",
+    "date",
+    "dirname",
+    "find",
+    "grep",
+    "install",
+    "mkdir",
+    "mktemp",
+    "mv",
+    "readlink",
+    "rm",
+    "sed",
+    "sha256sum",
+    "shred",
+    "sort",
+    "tail",
+    "tee",
+    "touch",
+)
 
-RECORD = f'(IFS=$\'{SEP}\'; printf \'%s\\n\' "${{0##*/}}{SEP}$*") >>"$SANDBOX/calls.log"\n'
+RECORD = f"(IFS=$'{SEP}'; printf '%s\\n' \"${{0##*/}}{SEP}$*\") >>\"$SANDBOX/calls.log\"\n"
 STUBS = {
     "sleep": 'n=0; [ ! -f "$SANDBOX/sleeps" ] || n=$(<"$SANDBOX/sleeps"); echo $((n + 1)) >"$SANDBOX/sleeps"',
     "rpm": '[ -f "$SANDBOX/installed" ]',
@@ -74,23 +97,24 @@ STUBS = {
     "getent": '[ ! -f "$SANDBOX/no-dns" ] && echo "10.0.9.9 $2"',
     # timeout N bash -c 'exec 3<>/dev/tcp/$0/$1' HOST PORT: the database; ... PORT: the product
     "timeout": 'if [ $# -eq 6 ]; then [ ! -f "$SANDBOX/db-down" ]; else [ ! -f "$SANDBOX/https-down" ]; fi',
-    "systemctl": '''
+    "systemctl": """
 case "$1" in
   is-active) [ -f "$SANDBOX/wso2as-active" ] ;;
   start|restart) [ "$2" != wso2as ] || touch "$SANDBOX/wso2as-active" ;;
-esac''',
+esac""",
     "mountpoint": '/bin/grep -qxF "$2" "$SANDBOX/mounts" 2>/dev/null',
     "mount": 'eval "echo \\"\\${$#}\\"" >>"$SANDBOX/mounts"',
-    "unzip": f'"{sys.executable}" -c "import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])" "$2" "$4"'
-             ' && /bin/chmod -R u+rwX,go+rX "$4"',
+    "unzip": f'"{sys.executable}" -c '
+    '"import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])" "$2" "$4"'
+    ' && /bin/chmod -R u+rwX,go+rX "$4"',
 }
 PY_STUBS = {
     # curl -fsSL --proto =https --proto-redir =https --retry 3 -o OUT URL / aws s3 cp ... SRC DST
-    "curl": '''
+    "curl": """
 args = sys.argv[1:]
 serve(args[-1], args[args.index("-o") + 1], 22)
-''',
-    "aws": '''
+""",
+    "aws": """
 args = sys.argv[1:]
 if args[:2] == ["s3", "cp"]:
     serve(args[-2], args[-1], 1)
@@ -100,8 +124,8 @@ if os.path.exists(os.path.join(SANDBOX, "secrets-denied")):
     sys.exit("An error occurred (AccessDeniedException) when calling the GetSecretValue operation")
 secret = state("secretsmanager.json")[option("--secret-id")]
 print(secret["versions"][option("--version-id")] if option("--version-id") else secret["current"])
-''',
-    "mysql": '''
+""",
+    "mysql": """
 args = sys.argv[1:]
 db = state("mysql.json")
 sleeps = int(open(os.path.join(SANDBOX, "sleeps")).read()) if os.path.exists(os.path.join(SANDBOX, "sleeps")) else 0
@@ -133,7 +157,7 @@ save("mysql.json", db)
 print("\\n".join(out)) if out else None
 if error:
     sys.exit(error)
-''',
+""",
 }
 PY_PRELUDE = '''import json, os, re, shutil, sys
 SANDBOX = os.environ["SANDBOX"]
@@ -179,7 +203,8 @@ def literal(text):
     while i < len(body):
         ch = body[i]
         if ch == "\\\\":
-            value += {"0": "\\0", "n": "\\n", "t": "\\t", "r": "\\r", "b": "\\b", "Z": "\\x1a"}.get(body[i + 1], body[i + 1]); i += 2
+            escapes = {"0": "\\0", "n": "\\n", "t": "\\t", "r": "\\r", "b": "\\b", "Z": "\\x1a"}
+            value += escapes.get(body[i + 1], body[i + 1]); i += 2
         elif ch == "'":
             value += "'"; i += 2
         else:
@@ -224,12 +249,16 @@ def execute(db, user, current, s, out):
         return
     def visible(schema):
         return master or any(g[0] == user and g[2] == schema for g in db["grants"])
-    m = re.fullmatch(r"SELECT (COUNT\\(\\*\\)|table_name) FROM information_schema\\.tables WHERE table_schema = '(\\w+)'", s)
+    m = re.fullmatch(
+        r"SELECT (COUNT\\(\\*\\)|table_name) FROM information_schema\\.tables WHERE table_schema = '(\\w+)'", s
+    )
     if m:
         tables = db["databases"].get(m[2], {}).get("tables", []) if visible(m[2]) else []
         out.extend([str(len(tables))] if m[1] == "COUNT(*)" else tables)
         return
-    m = re.fullmatch(r"SELECT COUNT\\(\\*\\) FROM (\\w+)\\.SCHEMA_READY WHERE db_name (?:= '(\\w+)'|IN \\('(\\w+)', '(\\w+)'\\))", s)
+    m = re.fullmatch(
+        r"SELECT COUNT\\(\\*\\) FROM (\\w+)\\.SCHEMA_READY WHERE db_name (?:= '(\\w+)'|IN \\('(\\w+)', '(\\w+)'\\))", s
+    )
     if m:
         need(table_exists(m[1], "SCHEMA_READY") and visible(m[1]), "ERROR 1146 (42S02): Table doesn't exist")
         out.append(str(len({n for n in m.groups()[1:] if n} & set(db["markers"]))))
@@ -242,7 +271,8 @@ def execute(db, user, current, s, out):
         return
     m = re.fullmatch(r"SELECT COUNT\\(\\*\\) FROM UM_USER WHERE UM_USER_NAME = '([^']*)' AND UM_TENANT_ID = -1234", s)
     if m:
-        need(current and table_exists(current, "UM_USER") and visible(current), "ERROR 1146 (42S02): Table doesn't exist")
+        exists = current and table_exists(current, "UM_USER") and visible(current)
+        need(exists, "ERROR 1146 (42S02): Table doesn't exist")
         out.append(str(db["admin_users"].count(m[1])))
         return
     m = re.fullmatch(r"CREATE TABLE IF NOT EXISTS (\\w+) \\(.*", s)
@@ -301,8 +331,14 @@ class Node:
         self.base, self.product = tmp / "opt/wso2-cluster", tmp / "opt/wso2as"
         self.state_dir, self.log_dir = tmp / "var/lib/wso2-cluster", tmp / "var/log/wso2-cluster"
         self.unit_dir, self.shared = tmp / "etc/systemd/system", tmp / "mnt/wso2-shared"
-        context = {"base": str(self.base), "product_home": str(self.product), "state_dir": str(self.state_dir),
-                   "log_dir": str(self.log_dir), "unit_dir": str(self.unit_dir), "shared_mount": str(self.shared)}
+        context = {
+            "base": str(self.base),
+            "product_home": str(self.product),
+            "state_dir": str(self.state_dir),
+            "log_dir": str(self.log_dir),
+            "unit_dir": str(self.unit_dir),
+            "shared_mount": str(self.shared),
+        }
         real_context = render_mod.template_context()
         context["java_options"] = real_context["java_options"]  # not a path the sandbox moves
         files = render_user_data(settings).files
@@ -313,7 +349,7 @@ class Node:
             moved = moved.replace(context[key], real_context[key])
         assert moved.encode() == files["/opt/wso2-cluster/bin/boot"]
         for path, data in files.items():
-            target = self.base / path[len("/opt/wso2-cluster/"):]
+            target = self.base / path[len("/opt/wso2-cluster/") :]
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(boot.encode() if path.endswith("/bin/boot") else data)
             target.chmod(0o755 if "/bin/" in path else 0o644)
@@ -322,15 +358,18 @@ class Node:
         (self.stubs / "jdk/bin").mkdir(parents=True)
         for name in REAL:
             real = shutil.which(name, path="/usr/bin:/bin")
-            self._script(name, f"#!/bin/bash\n{RECORD}exec {real} \"$@\"\n")
-        self._script("python3", f"#!/bin/bash\n{RECORD}exec {sys.executable} \"$@\"\n")
+            self._script(name, f'#!/bin/bash\n{RECORD}exec {real} "$@"\n')
+        self._script("python3", f'#!/bin/bash\n{RECORD}exec {sys.executable} "$@"\n')
         self._script("jdk/bin/javac", "#!/bin/bash\n")
         for name, body in STUBS.items():
             self._script(name, f"#!/bin/bash\n{RECORD}{body}\n")
         for name, body in PY_STUBS.items():
-            self._script(name, f"#!{sys.executable}\n{PY_PRELUDE}\n"
-                               f"with open(os.path.join(SANDBOX, 'calls.log'), 'a') as log:\n"
-                               f"    log.write({SEP!r}.join(['{name}'] + sys.argv[1:]) + '\\n')\n{body}")
+            self._script(
+                name,
+                f"#!{sys.executable}\n{PY_PRELUDE}\n"
+                f"with open(os.path.join(SANDBOX, 'calls.log'), 'a') as log:\n"
+                f"    log.write({SEP!r}.join(['{name}'] + sys.argv[1:]) + '\\n')\n{body}",
+            )
         self.web = {PRODUCT_URL: {"file": str(product_zip)}}
         for url, data in JARS.items():
             (tmp / "served").mkdir(exist_ok=True)
@@ -338,16 +377,36 @@ class Node:
             served.write_bytes(data)
             self.web[url] = {"file": str(served)}
         self.save("web.json", self.web)
-        self.save("secretsmanager.json", {
-            ARNS[k]: {"current": SECRETS[k] if VERSION_IDS[k] is None else f"stale-{k}",
-                      "versions": {VERSION_IDS[k]: SECRETS[k]} if VERSION_IDS[k] else {}}
-            for k in ALL_SECRETS})
-        self.save("mysql.json", {
-            "users": {MASTER_USER: {"password": SECRETS["dbMasterPassword"], "master": True}},
-            "databases": {}, "grants": [], "markers": [], "admin_users": [], "scripts": [], "calls": [],
-            "pending": [], "unsupported": []})
-        self.env = {"PATH": f"{self.stubs}:{self.stubs}/jdk/bin", "SANDBOX": str(tmp), "LANG": "C.UTF-8",
-                    "HOME": str(tmp)}
+        self.save(
+            "secretsmanager.json",
+            {
+                ARNS[k]: {
+                    "current": SECRETS[k] if VERSION_IDS[k] is None else f"stale-{k}",
+                    "versions": {VERSION_IDS[k]: SECRETS[k]} if VERSION_IDS[k] else {},
+                }
+                for k in ALL_SECRETS
+            },
+        )
+        self.save(
+            "mysql.json",
+            {
+                "users": {MASTER_USER: {"password": SECRETS["dbMasterPassword"], "master": True}},
+                "databases": {},
+                "grants": [],
+                "markers": [],
+                "admin_users": [],
+                "scripts": [],
+                "calls": [],
+                "pending": [],
+                "unsupported": [],
+            },
+        )
+        self.env = {
+            "PATH": f"{self.stubs}:{self.stubs}/jdk/bin",
+            "SANDBOX": str(tmp),
+            "LANG": "C.UTF-8",
+            "HOME": str(tmp),
+        }
 
     def patch(self, old: str, new: str) -> None:
         """Shorten a wait of the sandbox's boot script (the real values are checked as text)."""
@@ -379,8 +438,9 @@ class Node:
         for name, content in files.items():
             (self.tmp / name.replace("_", "-")).write_text(content)
         self.calls_before = len(self.calls())
-        r = subprocess.run(["/bin/bash", str(self.base / "bin/boot"), *args], env=self.env, capture_output=True,
-                           text=True, timeout=60)
+        r = subprocess.run(
+            ["/bin/bash", str(self.base / "bin/boot"), *args], env=self.env, capture_output=True, text=True, timeout=60
+        )
         for name in files:
             (self.tmp / name.replace("_", "-")).unlink()
         return r
@@ -389,7 +449,7 @@ class Node:
         log = self.tmp / "calls.log"
         lines = log.read_text().splitlines() if log.exists() else []
         if since_boot:
-            lines = lines[self.calls_before:]
+            lines = lines[self.calls_before :]
         calls = [line.split(SEP) for line in lines]
         return [c[1:] for c in calls if c[0] == name] if name else calls
 
@@ -398,15 +458,23 @@ class Node:
         return [line.split(" wso2-boot: ", 1)[1] for line in r.stdout.splitlines() if " wso2-boot: " in line]
 
 
-def boot_node(tmp_path, products, role="manager", scheme="aws", credentials="accessKey", sync="none", kernel="4.4.1",
-              **overrides) -> Node:
+def boot_node(
+    tmp_path, products, role="manager", scheme="aws", credentials="accessKey", sync="none", kernel="4.4.1", **overrides
+) -> Node:
     """A node whose settings name the sandbox's artifacts, with their checksums."""
     zip_path = products(kernel)
     overrides.setdefault("product", Artifact(PRODUCT_URL, sha256(zip_path.read_bytes())))
     if sync == "svn":
-        overrides.setdefault("deployment_sync", DeploymentSync(
-            mode="svn", svn_url=SVN_URL, svn_user="deployer", svn_kit=Artifact(SVNKIT_URL, sha256(JARS[SVNKIT_URL])),
-            trilead_ssh=Artifact(TRILEAD_URL, sha256(JARS[TRILEAD_URL]))))
+        overrides.setdefault(
+            "deployment_sync",
+            DeploymentSync(
+                mode="svn",
+                svn_url=SVN_URL,
+                svn_user="deployer",
+                svn_kit=Artifact(SVNKIT_URL, sha256(JARS[SVNKIT_URL])),
+                trilead_ssh=Artifact(TRILEAD_URL, sha256(JARS[TRILEAD_URL])),
+            ),
+        )
     return Node(tmp_path, make_settings(role, scheme, credentials, sync, **overrides), zip_path)
 
 
@@ -437,12 +505,17 @@ def test_manager_first_boot_sets_up_the_databases_and_starts_the_product(tmp_pat
     # the databases, the marker table, the application user (its password as the secret holds it,
     # kept as the retained password too), and grants on the two WSO2 databases only
     assert {name: d["charset"] for name, d in db["databases"].items()} == {
-        USER_DB: "latin1", REGISTRY_DB: "latin1", META_DB: None}
-    assert db["users"][APP_USER] == {"password": SECRETS["dbPassword"], "retained": SECRETS["dbPassword"],
-                                     "require_ssl": True}
+        USER_DB: "latin1",
+        REGISTRY_DB: "latin1",
+        META_DB: None,
+    }
+    assert db["users"][APP_USER] == {
+        "password": SECRETS["dbPassword"],
+        "retained": SECRETS["dbPassword"],
+        "require_ssl": True,
+    }
     rights = "SELECT, INSERT, UPDATE, DELETE, CREATE, ALTER, INDEX, REFERENCES"
-    assert db["grants"] == [[APP_USER, rights, USER_DB], [APP_USER, rights, REGISTRY_DB],
-                            [APP_USER, "SELECT", META_DB]]
+    assert db["grants"] == [[APP_USER, rights, USER_DB], [APP_USER, rights, REGISTRY_DB], [APP_USER, "SELECT", META_DB]]
     # mysql.sql ran once into each (empty) database, then each was marked
     assert db["scripts"] == [USER_DB, REGISTRY_DB]
     for name in (USER_DB, REGISTRY_DB):
@@ -453,7 +526,8 @@ def test_manager_first_boot_sets_up_the_databases_and_starts_the_product(tmp_pat
     assert {c["user"] for c in db["calls"]} == {MASTER_USER}
     assert [c for c in db["calls"] if c["db"]] == [
         {"user": MASTER_USER, "db": name, "via": "stdin", "statements": SCHEMA_SQL.strip().rstrip(";").split(";\n")}
-        for name in (USER_DB, REGISTRY_DB)]
+        for name in (USER_DB, REGISTRY_DB)
+    ]
     # the product: unpacked, the driver installed, configured for the manager, started as manager
     home = node.product
     assert (home / "bin/wso2server.sh").is_file()
@@ -461,36 +535,68 @@ def test_manager_first_boot_sets_up_the_databases_and_starts_the_product(tmp_pat
     carbon = (home / "repository/conf/carbon.xml").read_text(encoding="iso-8859-1")
     assert "<MgtHostName>mgt.as.example.com</MgtHostName>" in carbon
     user_mgt = (home / "repository/conf/user-mgt.xml").read_text()
-    assert f"<UserName>{ADMIN_USER}</UserName>" in user_mgt and "<Password>Adm1n&amp;&lt;'pw'&gt;</Password>" in user_mgt
+    assert (
+        f"<UserName>{ADMIN_USER}</UserName>" in user_mgt and "<Password>Adm1n&amp;&lt;'pw'&gt;</Password>" in user_mgt
+    )
     # systemd's EnvironmentFile syntax: JAVA_OPTS quoted, so wso2server.sh gets every option
     assert (node.base / "wso2as.env").read_text() == (
         f"JAVA_HOME={node.stubs}/jdk\nWSO2_OPTS=-Dhazelcast.logging.type=log4j\n"
         'JAVA_OPTS="-Xms1024m -Xmx1024m -XX:MaxMetaspaceSize=512m -Xloggc:/opt/wso2as/repository/logs/gc.log '
-        '-XX:+PrintGCDetails -XX:+PrintGCDateStamps -XX:+UseGCLogFileRotation -XX:NumberOfGCLogFiles=5 '
-        '-XX:GCLogFileSize=10M"\n')
+        "-XX:+PrintGCDetails -XX:+PrintGCDateStamps -XX:+UseGCLogFileRotation -XX:NumberOfGCLogFiles=5 "
+        '-XX:GCLogFileSize=10M"\n'
+    )
     assert (node.unit_dir / "wso2as.service").read_bytes() == (node.base / "wso2as.service").read_bytes()
     assert node.calls("systemctl") == [["daemon-reload"], ["is-active", "-q", "wso2as"], ["start", "wso2as"]]
-    assert node.calls("dnf") == [["install", "-y", "-q", "java-1.8.0-amazon-corretto-devel", "mariadb105", "unzip",
-                                  "amazon-cloudwatch-agent"]]
+    assert node.calls("dnf") == [
+        ["install", "-y", "-q", "java-1.8.0-amazon-corretto-devel", "mariadb105", "unzip", "amazon-cloudwatch-agent"]
+    ]
     assert node.calls("amazon-cloudwatch-agent-ctl") == [
-        ["-a", "fetch-config", "-m", "ec2", "-s", "-c", "ssm:/wso2/wso2-cluster/dev/cloudwatch-agent"]]
-    assert node.calls("useradd") == [["--system", "--uid", "799", "--user-group", "--no-create-home", "--home-dir",
-                                      str(home), "--shell", "/sbin/nologin", "wso2"]]
+        ["-a", "fetch-config", "-m", "ec2", "-s", "-c", "ssm:/wso2/wso2-cluster/dev/cloudwatch-agent"]
+    ]
+    assert node.calls("useradd") == [
+        [
+            "--system",
+            "--uid",
+            "799",
+            "--user-group",
+            "--no-create-home",
+            "--home-dir",
+            str(home),
+            "--shell",
+            "/sbin/nologin",
+            "wso2",
+        ]
+    ]
     assert node.calls("chown") == [["-R", "wso2:wso2", str(home)]]
     # the secrets: at the version node.json names (the master password: the current one),
     # in a file only root reads, shredded at the end
     assert node.calls("aws")[1:] == [
-        ["secretsmanager", "get-secret-value", "--region", "eu-west-1", "--secret-id", ARNS[k], "--query",
-         "SecretString", "--output", "text", *(["--version-id", VERSION_IDS[k]] if VERSION_IDS[k] else [])]
-        for k in sorted(("dbPassword", "adminPassword", "dbMasterPassword", "discoveryAccessKey", "discoverySecretKey"))]
+        [
+            "secretsmanager",
+            "get-secret-value",
+            "--region",
+            "eu-west-1",
+            "--secret-id",
+            ARNS[k],
+            "--query",
+            "SecretString",
+            "--output",
+            "text",
+            *(["--version-id", VERSION_IDS[k]] if VERSION_IDS[k] else []),
+        ]
+        for k in sorted(("dbPassword", "adminPassword", "dbMasterPassword", "discoveryAccessKey", "discoverySecretKey"))
+    ]
     secrets_file = str(node.state_dir / "secrets.json")
     assert node.calls("shred") == [["-u", secrets_file]] and not os.path.exists(secrets_file)
     assert stat.S_IMODE(node.state_dir.stat().st_mode) == 0o700
     assert_no_secret_anywhere(node, r)
     # every step logged, timestamped, in order
     lines = node.log_lines(r)
-    assert all(re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ wso2-boot: ", line)
-               for line in r.stdout.splitlines() if "wso2-boot:" in line)
+    assert all(
+        re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ wso2-boot: ", line)
+        for line in r.stdout.splitlines()
+        if "wso2-boot:" in line
+    )
     assert lines == [
         "booting manager manager",
         "starting the CloudWatch agent (/wso2/wso2-cluster/dev/cloudwatch-agent)",
@@ -518,18 +624,26 @@ def test_a_second_boot_changes_nothing(tmp_path, products):
     calls, first_calls = again.pop("calls"), db.pop("calls")
     assert again == db  # the server's state is as the first boot left it
     # no CREATE TABLE, no script: only the idempotent setup and the marker checks
-    second = calls[len(first_calls):]
+    second = calls[len(first_calls) :]
     assert not [s for c in second for s in c["statements"] if "CREATE TABLE IF NOT EXISTS REG" in s]
     assert [c["via"] for c in second] == ["stdin"] + ["-e"] * 4
     assert snapshot(home / "repository/conf") == conf
     assert "apply-config: repository/conf/carbon.xml: unchanged" in r.stdout
     assert ": updated" not in r.stdout
-    assert node.calls("systemctl", since_boot=True) == [["daemon-reload"], ["is-active", "-q", "wso2as"],
-                                                       ["start", "wso2as"]]  # running already: no restart
+    assert node.calls("systemctl", since_boot=True) == [
+        ["daemon-reload"],
+        ["is-active", "-q", "wso2as"],
+        ["start", "wso2as"],
+    ]  # running already: no restart
     assert node.log_lines(r) == [
-        "booting manager manager", "starting the CloudWatch agent (/wso2/wso2-cluster/dev/cloudwatch-agent)",
-        "fetching secrets from Secrets Manager", f"configuring {home}", f"waiting for the database {DB_HOST}:3306",
-        "starting wso2as.service (-Dhazelcast.logging.type=log4j)", "done: HTTPS port 9443 answers"]
+        "booting manager manager",
+        "starting the CloudWatch agent (/wso2/wso2-cluster/dev/cloudwatch-agent)",
+        "fetching secrets from Secrets Manager",
+        f"configuring {home}",
+        f"waiting for the database {DB_HOST}:3306",
+        "starting wso2as.service (-Dhazelcast.logging.type=log4j)",
+        "done: HTTPS port 9443 answers",
+    ]
     assert not node.calls("dnf", since_boot=True) and not node.calls("curl", since_boot=True)
     assert [c[:2] for c in node.calls("aws", since_boot=True)] == [["secretsmanager", "get-secret-value"]] * 3
     assert_no_secret_anywhere(node, r)
@@ -542,8 +656,11 @@ def test_the_product_restarts_only_when_its_configuration_changed(tmp_path, prod
     axis2.write_bytes((node.product / "repository/conf/axis2/axis2.xml.orig").read_bytes())  # edited by hand
     r = ok(node.boot())
     assert "apply-config: repository/conf/axis2/axis2.xml: updated" in r.stdout
-    assert node.calls("systemctl", since_boot=True) == [["daemon-reload"], ["is-active", "-q", "wso2as"],
-                                                       ["restart", "wso2as"]]
+    assert node.calls("systemctl", since_boot=True) == [
+        ["daemon-reload"],
+        ["is-active", "-q", "wso2as"],
+        ["restart", "wso2as"],
+    ]
     assert "restarting wso2as.service (its configuration changed)" in node.log_lines(r)
     # changed, but the product was not running (a reboot): started, not restarted
     axis2.write_bytes((node.product / "repository/conf/axis2/axis2.xml.orig").read_bytes())
@@ -580,11 +697,18 @@ def test_a_complete_but_unmarked_schema_is_marked_without_running_the_script(tmp
 
 def test_the_application_password_may_change_and_the_old_one_keeps_working(tmp_path, products):
     node = boot_node(tmp_path, products, "manager")
-    node.mysql(users={MASTER_USER: {"password": SECRETS["dbMasterPassword"], "master": True},
-                      APP_USER: {"password": "old-Pa55", "require_ssl": True}})
+    node.mysql(
+        users={
+            MASTER_USER: {"password": SECRETS["dbMasterPassword"], "master": True},
+            APP_USER: {"password": "old-Pa55", "require_ssl": True},
+        }
+    )
     ok(node.boot())
-    assert node.mysql()["users"][APP_USER] == {"password": SECRETS["dbPassword"], "retained": "old-Pa55",
-                                               "require_ssl": True}
+    assert node.mysql()["users"][APP_USER] == {
+        "password": SECRETS["dbPassword"],
+        "retained": "old-Pa55",
+        "require_ssl": True,
+    }
 
 
 # ---------------------------------------------------------------- workers
@@ -599,14 +723,20 @@ def test_worker_waits_for_both_schemas_and_the_admin_then_starts_as_worker(tmp_p
         users={APP_USER: {"password": SECRETS["dbPassword"]}},
         grants=[[APP_USER, "SELECT", USER_DB], [APP_USER, "SELECT", REGISTRY_DB], [APP_USER, "SELECT", META_DB]],
         pending=[
-            {"after_sleeps": 1, "set": {"databases": {USER_DB: made, REGISTRY_DB: made, META_DB: {"tables": ["SCHEMA_READY"]}},
-                                        "markers": [USER_DB]}},
+            {
+                "after_sleeps": 1,
+                "set": {
+                    "databases": {USER_DB: made, REGISTRY_DB: made, META_DB: {"tables": ["SCHEMA_READY"]}},
+                    "markers": [USER_DB],
+                },
+            },
             {"after_sleeps": 2, "set": {"markers": [USER_DB, REGISTRY_DB]}},
             {"after_sleeps": 4, "set": {"admin_users": [ADMIN_USER]}},
-        ])
+        ],
+    )
     r = ok(node.boot())
     lines = node.log_lines(r)
-    waits = lines[lines.index("waiting for the schemas and the admin account") + 1:]
+    waits = lines[lines.index("waiting for the schemas and the admin account") + 1 :]
     assert waits == [
         "try 1 failed, retrying in 20s: schema_ready",
         "try 2 failed, retrying in 20s: schema_ready",
@@ -619,17 +749,20 @@ def test_worker_waits_for_both_schemas_and_the_admin_then_starts_as_worker(tmp_p
     assert (node.base / "wso2as.env").read_text() == (
         f"JAVA_HOME={node.stubs}/jdk\nWSO2_OPTS=-Dhazelcast.logging.type=log4j -DworkerNode=true\n"
         'JAVA_OPTS="-Xms6912m -Xmx6912m -XX:MaxMetaspaceSize=512m -Xloggc:/opt/wso2as/repository/logs/gc.log '
-        '-XX:+PrintGCDetails -XX:+PrintGCDateStamps -XX:+UseGCLogFileRotation -XX:NumberOfGCLogFiles=5 '
-        '-XX:GCLogFileSize=10M"\n')
+        "-XX:+PrintGCDetails -XX:+PrintGCDateStamps -XX:+UseGCLogFileRotation -XX:NumberOfGCLogFiles=5 "
+        '-XX:GCLogFileSize=10M"\n'
+    )
     db = node.mysql()
     # a worker never creates anything, and connects as the application user only
     assert {c["user"] for c in db["calls"]} == {APP_USER} and db["scripts"] == []
     assert {s.split(" ")[0] for c in db["calls"] for s in c["statements"]} == {"SELECT"}
-    assert [s for c in db["calls"] for s in c["statements"]][-1] == \
-        f"SELECT COUNT(*) FROM UM_USER WHERE UM_USER_NAME = '{ADMIN_USER}' AND UM_TENANT_ID = -1234"
+    assert [s for c in db["calls"] for s in c["statements"]][
+        -1
+    ] == f"SELECT COUNT(*) FROM UM_USER WHERE UM_USER_NAME = '{ADMIN_USER}' AND UM_TENANT_ID = -1234"
     # its secrets: no master password
     assert [c[c.index("--secret-id") + 1] for c in node.calls("aws")[1:]] == [
-        ARNS[k] for k in sorted(("dbPassword", "adminPassword", "discoveryAccessKey", "discoverySecretKey"))]
+        ARNS[k] for k in sorted(("dbPassword", "adminPassword", "discoveryAccessKey", "discoverySecretKey"))
+    ]
     carbon = (node.product / "repository/conf/carbon.xml").read_text(encoding="iso-8859-1")
     assert "<HostName>as.example.com</HostName>" in carbon and "<MgtHostName>" not in carbon
     assert_no_secret_anywhere(node, r)
@@ -652,9 +785,13 @@ def test_worker_gives_up_after_the_wait_and_fails(tmp_path, products, monkeypatc
 
 def ready_for_workers(node: Node) -> None:
     """The database as the manager leaves it, seen by a worker."""
-    node.mysql(users={APP_USER: {"password": SECRETS["dbPassword"]}}, markers=[USER_DB, REGISTRY_DB],
-               admin_users=[ADMIN_USER], databases={USER_DB: {"tables": ["UM_USER"]}, META_DB: {"tables": ["SCHEMA_READY"]}},
-               grants=[[APP_USER, "SELECT", USER_DB], [APP_USER, "SELECT", META_DB]])
+    node.mysql(
+        users={APP_USER: {"password": SECRETS["dbPassword"]}},
+        markers=[USER_DB, REGISTRY_DB],
+        admin_users=[ADMIN_USER],
+        databases={USER_DB: {"tables": ["UM_USER"]}, META_DB: {"tables": ["SCHEMA_READY"]}},
+        grants=[[APP_USER, "SELECT", USER_DB], [APP_USER, "SELECT", META_DB]],
+    )
 
 
 def test_downloads_are_https_only_and_named_by_their_path(tmp_path, products):
@@ -667,19 +804,30 @@ def test_downloads_are_https_only_and_named_by_their_path(tmp_path, products):
     ok(node.boot())
     lib = node.product / "repository/components/lib"
     part = str(lib / "mysql-connector-j-8.4.0.jar.part")
-    assert node.calls("curl") == [["-fsSL", "--proto", "=https", "--proto-redir", "=https", "--retry", "3", "-o",
-                                   part, url]]
+    assert node.calls("curl") == [
+        ["-fsSL", "--proto", "=https", "--proto-redir", "=https", "--retry", "3", "-o", part, url]
+    ]
     # a file the glob would match does not stand for the jar: it is downloaded again
     (lib / "mysql-connector-j-8.4.0.jar").unlink()
     (lib / "mysql-connector-j-8.4.0.jar?a=1&b=x").write_bytes(b"decoy")
     ok(node.boot())
     assert node.calls("curl", since_boot=True) == [node.calls("curl")[0]]
-    assert sorted(p.name for p in lib.iterdir()) == ["README", "mysql-connector-j-8.4.0.jar",
-                                                      "mysql-connector-j-8.4.0.jar?a=1&b=x"]
+    assert sorted(p.name for p in lib.iterdir()) == [
+        "README",
+        "mysql-connector-j-8.4.0.jar",
+        "mysql-connector-j-8.4.0.jar?a=1&b=x",
+    ]
     assert (lib / "mysql-connector-j-8.4.0.jar").read_bytes() == b"driver"
     # the product zip came from S3 through the instance role
-    assert node.calls("aws")[0] == ["s3", "cp", "--only-show-errors", "--region", "eu-west-1", PRODUCT_URL,
-                                    node.calls("aws")[0][-1]]
+    assert node.calls("aws")[0] == [
+        "s3",
+        "cp",
+        "--only-show-errors",
+        "--region",
+        "eu-west-1",
+        PRODUCT_URL,
+        node.calls("aws")[0][-1],
+    ]
     assert node.calls("aws")[0][-1].endswith("/product.zip.part")
 
 
@@ -738,8 +886,10 @@ def test_efs_mounts_the_shared_deployment_and_the_manager_seeds_it_once(tmp_path
     node = boot_node(tmp_path, products, "manager", "wka", sync="efs")
     ok(node.boot())
     deploy = node.product / "repository/deployment/server"
-    assert node.calls("mount") == [["-t", "efs", "-o", "tls", f"{FILE_SYSTEM_ID}:/", str(node.shared)],
-                                   ["--bind", str(node.shared / "server"), str(deploy)]]
+    assert node.calls("mount") == [
+        ["-t", "efs", "-o", "tls", f"{FILE_SYSTEM_ID}:/", str(node.shared)],
+        ["--bind", str(node.shared / "server"), str(deploy)],
+    ]
     assert (node.shared / ".seeded").exists()
     assert (node.shared / "server/webapps/example.war").read_text() == "war\n"
     assert ["-R", "wso2:wso2", str(node.shared / "server")] in node.calls("chown")
@@ -754,27 +904,43 @@ def test_efs_mounts_the_shared_deployment_and_the_manager_seeds_it_once(tmp_path
 
 def test_efs_worker_waits_for_the_seed_and_never_seeds(tmp_path, products):
     node = boot_node(tmp_path, products, "worker", "wka", sync="efs")
-    node.mysql(users={APP_USER: {"password": SECRETS["dbPassword"]}}, markers=[USER_DB, REGISTRY_DB],
-               admin_users=[ADMIN_USER], databases={USER_DB: {"tables": ["UM_USER"]}, META_DB: {"tables": ["SCHEMA_READY"]}},
-               grants=[[APP_USER, "SELECT", USER_DB], [APP_USER, "SELECT", META_DB]])
+    node.mysql(
+        users={APP_USER: {"password": SECRETS["dbPassword"]}},
+        markers=[USER_DB, REGISTRY_DB],
+        admin_users=[ADMIN_USER],
+        databases={USER_DB: {"tables": ["UM_USER"]}, META_DB: {"tables": ["SCHEMA_READY"]}},
+        grants=[[APP_USER, "SELECT", USER_DB], [APP_USER, "SELECT", META_DB]],
+    )
     (node.shared / "server").mkdir(parents=True)
     (node.shared / ".seeded").touch()
     r = ok(node.boot())
     assert "seeding the shared deployment directory" not in node.log_lines(r)
-    assert node.calls("mount")[-1] == ["--bind", str(node.shared / "server"),
-                                       str(node.product / "repository/deployment/server")]
+    assert node.calls("mount")[-1] == [
+        "--bind",
+        str(node.shared / "server"),
+        str(node.product / "repository/deployment/server"),
+    ]
     assert not (node.shared / "server/webapps").exists()
 
 
 # ---------------------------------------------------------------- the kernel check (instanceRole)
 
 
-@pytest.mark.parametrize("kernel,message", [
-    ("4.4.1", "discoveryCredentials=instanceRole needs Carbon kernel 4.4.34 or newer; this product has 4.4.1 "
-              "(use accessKey)"),
-    ("", "discoveryCredentials=instanceRole needs Carbon kernel 4.4.34 or newer; this product has 4.4.? "
-         "(use accessKey)"),
-])
+@pytest.mark.parametrize(
+    "kernel,message",
+    [
+        (
+            "4.4.1",
+            "discoveryCredentials=instanceRole needs Carbon kernel 4.4.34 or newer; this product has 4.4.1 "
+            "(use accessKey)",
+        ),
+        (
+            "",
+            "discoveryCredentials=instanceRole needs Carbon kernel 4.4.34 or newer; this product has 4.4.? "
+            "(use accessKey)",
+        ),
+    ],
+)
 def test_instance_role_refuses_an_old_kernel_with_one_clear_line(tmp_path, products, kernel, message):
     node = boot_node(tmp_path, products, "manager", "aws", "instanceRole", kernel=kernel)
     r = node.boot()
@@ -798,21 +964,31 @@ def test_the_waits_and_their_tries():
     """How long the boot waits before it fails (and the unit retries): what the tests below
     shorten."""
     boot = render_user_data(make_settings()).files["/opt/wso2-cluster/bin/boot"].decode()
-    for line in ("DB_WAIT_MINUTES=80", "PORT_WAIT_MINUTES=20", "retry 30 20 fetch_secrets",
-                 "retry $((DB_WAIT_MINUTES * 3)) 20 reachable",  # 80 minutes: RDS may take 75 to create
-                 "retry $((DB_WAIT_MINUTES * 3)) 20 schema_ready as_app",
-                 "retry $((DB_WAIT_MINUTES * 3)) 20 admin_exists",
-                 "retry $((PORT_WAIT_MINUTES * 6)) 10 answers"):
+    for line in (
+        "DB_WAIT_MINUTES=80",
+        "PORT_WAIT_MINUTES=20",
+        "retry 30 20 fetch_secrets",
+        "retry $((DB_WAIT_MINUTES * 3)) 20 reachable",  # 80 minutes: RDS may take 75 to create
+        "retry $((DB_WAIT_MINUTES * 3)) 20 schema_ready as_app",
+        "retry $((DB_WAIT_MINUTES * 3)) 20 admin_exists",
+        "retry $((PORT_WAIT_MINUTES * 6)) 10 answers",
+    ):
         assert boot.count(line) == 1, line
 
 
-@pytest.mark.parametrize("failure,shorter,message", [
-    ("secrets_denied", ("retry 30 20 fetch_secrets", "retry 3 20 fetch_secrets"),
-     "giving up after 3 tries: fetch_secrets"),
-    ("db_down", ("DB_WAIT_MINUTES=80", "DB_WAIT_MINUTES=1"), "giving up after 3 tries: reachable"),
-    ("no_dns", ("DB_WAIT_MINUTES=80", "DB_WAIT_MINUTES=1"), "giving up after 3 tries: reachable"),
-    ("https_down", ("PORT_WAIT_MINUTES=20", "PORT_WAIT_MINUTES=1"), "giving up after 6 tries: answers"),
-])
+@pytest.mark.parametrize(
+    "failure,shorter,message",
+    [
+        (
+            "secrets_denied",
+            ("retry 30 20 fetch_secrets", "retry 3 20 fetch_secrets"),
+            "giving up after 3 tries: fetch_secrets",
+        ),
+        ("db_down", ("DB_WAIT_MINUTES=80", "DB_WAIT_MINUTES=1"), "giving up after 3 tries: reachable"),
+        ("no_dns", ("DB_WAIT_MINUTES=80", "DB_WAIT_MINUTES=1"), "giving up after 3 tries: reachable"),
+        ("https_down", ("PORT_WAIT_MINUTES=20", "PORT_WAIT_MINUTES=1"), "giving up after 6 tries: answers"),
+    ],
+)
 def test_a_failing_step_fails_the_boot(tmp_path, products, failure, shorter, message):
     node = boot_node(tmp_path, products, "manager")
     node.patch(*shorter)
@@ -848,8 +1024,12 @@ def test_schema_status_prints_the_report_verify_reads(tmp_path, products):
     assert boot_in_progress.read_text() == "{}"  # not shredded under that boot's feet
     boot_in_progress.unlink()
     tables = sorted(SCHEMA_TABLES)
-    report = {"databases": [{"name": USER_DB, "tables": tables, "ready": True},
-                            {"name": REGISTRY_DB, "tables": tables, "ready": True}]}
+    report = {
+        "databases": [
+            {"name": USER_DB, "tables": tables, "ready": True},
+            {"name": REGISTRY_DB, "tables": tables, "ready": True},
+        ]
+    }
     assert json.loads(r.stdout) == report
     assert parse_schema_status(r.stdout) == {db["name"]: db for db in report["databases"]}
     # read as the application user; its own secrets file, shredded; nothing else touched
@@ -862,8 +1042,9 @@ def test_schema_status_prints_the_report_verify_reads(tmp_path, products):
     assert not (node.log_dir / "boot.log").read_text().count("schema-status")
     assert_no_secret_anywhere(node, r)
     # a half-made schema, and one not marked, as the verify command reports them
-    node.mysql(databases={**node.mysql()["databases"], REGISTRY_DB: {"tables": ["REG_LOG"], "indexes": []}},
-               markers=[USER_DB])
+    node.mysql(
+        databases={**node.mysql()["databases"], REGISTRY_DB: {"tables": ["REG_LOG"], "indexes": []}}, markers=[USER_DB]
+    )
     report = json.loads(ok(node.boot("schema-status")).stdout)
     assert report["databases"][1] == {"name": REGISTRY_DB, "tables": ["REG_LOG"], "ready": False}
 
@@ -873,8 +1054,12 @@ def test_schema_status_before_the_manager_made_anything(tmp_path, products):
     ok(node.boot())
     node.mysql(databases={}, markers=[])  # (the application user can still log in)
     r = ok(node.boot("schema-status"))
-    assert json.loads(r.stdout) == {"databases": [{"name": USER_DB, "tables": [], "ready": False},
-                                                  {"name": REGISTRY_DB, "tables": [], "ready": False}]}
+    assert json.loads(r.stdout) == {
+        "databases": [
+            {"name": USER_DB, "tables": [], "ready": False},
+            {"name": REGISTRY_DB, "tables": [], "ready": False},
+        ]
+    }
 
 
 def test_schema_status_fails_rather_than_print_a_broken_report(tmp_path, products):

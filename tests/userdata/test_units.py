@@ -61,9 +61,12 @@ def verify_root(tmp_path: Path, units: dict) -> Path:
 
 
 def run_verify(root: Path, *names: str) -> subprocess.CompletedProcess:
-    return subprocess.run([systemd_analyze(), "verify", f"--root={root}",
-                           *(f"/etc/systemd/system/{name}" for name in names)],
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [systemd_analyze(), "verify", f"--root={root}", *(f"/etc/systemd/system/{name}" for name in names)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_systemd_analyze_verifies_both_units(tmp_path):
@@ -72,11 +75,14 @@ def test_systemd_analyze_verifies_both_units(tmp_path):
     assert (r.returncode, r.stdout, r.stderr) == (0, "", "")  # not even a warning
 
 
-@pytest.mark.parametrize("breakage,complaint", [
-    (("wso2-boot.service", "Type=oneshot", "Type=oneshott"), "Failed to parse service type"),
-    (("wso2as.service", "SuccessExitStatus=143", "SuccessExitStatus=143\nRestartSecs=30"), "Unknown key"),
-    (("wso2-boot.service", "Restart=on-failure", "Restart=always"), "Restart= set to either always or on-success"),
-])
+@pytest.mark.parametrize(
+    "breakage,complaint",
+    [
+        (("wso2-boot.service", "Type=oneshot", "Type=oneshott"), "Failed to parse service type"),
+        (("wso2as.service", "SuccessExitStatus=143", "SuccessExitStatus=143\nRestartSecs=30"), "Unknown key"),
+        (("wso2-boot.service", "Restart=on-failure", "Restart=always"), "Restart= set to either always or on-success"),
+    ],
+)
 def test_the_verification_would_catch_a_broken_unit(tmp_path, breakage, complaint):
     """(So the check above is not vacuous: the same run notices real mistakes.)"""
     units = unit_files()

@@ -17,13 +17,22 @@ for entry in (str(REPO_ROOT), str(HERE)):  # `verify` and `verify_cluster_kit`, 
     if entry not in sys.path:
         sys.path.insert(0, entry)
 
+from verify_cluster_kit import (  # noqa: E402
+    CLUSTER_PORT,
+    DATABASE_NAMES,
+    DB_ID,
+    HEALTHY_SCHEMA,
+    NODE_SG_NAME,
+    REGION,
+    TAG_KEY,
+    TAG_VALUE,
+    answer_live_views,
+    build_cluster,
+)
+
 from tests.aws_support import isolate_aws_environment  # noqa: E402
 from verify.__main__ import main  # noqa: E402
 from verify.schema import SCHEMA_STATUS_COMMAND  # noqa: E402
-from verify_cluster_kit import (  # noqa: E402
-    DATABASE_NAMES, DB_ID, CLUSTER_PORT, HEALTHY_SCHEMA, NODE_SG_NAME, REGION, TAG_KEY, TAG_VALUE, answer_live_views,
-    build_cluster,
-)
 
 
 @pytest.fixture(autouse=True)
@@ -38,7 +47,8 @@ class NodeShell:
     nothing), so this wraps moto's invocation factory: for a command given an answer it returns
     that answer's stdout (a string, or a function of the instance id), status, exit code and
     stderr. By default schema-status prints HEALTHY_SCHEMA (the `cluster` fixture answers the
-    Hazelcast member lists: `answer_live_views`). The rest of the round trip (boto3 -> moto SendCommand/GetCommandInvocation -> verify) is moto's own.
+    Hazelcast member lists: `answer_live_views`). The rest of the round trip (boto3 -> moto
+    SendCommand/GetCommandInvocation -> verify) is moto's own.
     It works for the in-process mock and for a ThreadedMotoServer (same process).
     """
 
@@ -47,8 +57,15 @@ class NodeShell:
         self.ran: list[tuple[str, str]] = []  # (command, instance id) of each invocation read
         self.answer(SCHEMA_STATUS_COMMAND, json.dumps(HEALTHY_SCHEMA))
 
-    def answer(self, command: str, stdout: Any = "", status: str = "Success", code: int = 0, stderr: str = "",
-               instance_id: Optional[str] = None) -> None:
+    def answer(
+        self,
+        command: str,
+        stdout: Any = "",
+        status: str = "Success",
+        code: int = 0,
+        stderr: str = "",
+        instance_id: Optional[str] = None,
+    ) -> None:
         """How `command` ends on `instance_id` (on every node when None)."""
         self.answers.setdefault(command, {})[instance_id] = dict(stdout=stdout, status=status, code=code, stderr=stderr)
 
@@ -58,8 +75,13 @@ class NodeShell:
             return None  # moto's own answer: Success, no output
         self.ran.append((command, instance_id))
         stdout = found["stdout"](instance_id) if callable(found["stdout"]) else found["stdout"]
-        return dict(Status=found["status"], StatusDetails=found["status"], ResponseCode=found["code"],
-                    StandardOutputContent=stdout, StandardErrorContent=found["stderr"])
+        return dict(
+            Status=found["status"],
+            StatusDetails=found["status"],
+            ResponseCode=found["code"],
+            StandardOutputContent=stdout,
+            StandardErrorContent=found["stderr"],
+        )
 
 
 @pytest.fixture(autouse=True)
@@ -148,6 +170,7 @@ def run_verify(tmp_path, capsys) -> Callable[..., Run]:
 @pytest.fixture
 def static_outputs() -> dict:
     """A valid outputs document with made-up ids, for tests that do not touch AWS."""
+    target_groups = f"arn:aws:elasticloadbalancing:{REGION}:123456789012:targetgroup"
     return {
         "region": REGION,
         "managerInstanceId": "i-0aaaaaaaaaaaaaaa0",
@@ -161,9 +184,9 @@ def static_outputs() -> dict:
         "discoveryTagKey": TAG_KEY,
         "discoveryTagValue": TAG_VALUE,
         "targetGroupArns": {
-            "workersHttp": f"arn:aws:elasticloadbalancing:{REGION}:123456789012:targetgroup/as-workers-http/1111111111111111",
-            "workersHttps": f"arn:aws:elasticloadbalancing:{REGION}:123456789012:targetgroup/as-workers-https/2222222222222222",
-            "managerHttps": f"arn:aws:elasticloadbalancing:{REGION}:123456789012:targetgroup/as-manager-https/3333333333333333",
+            "workersHttp": f"{target_groups}/as-workers-http/1111111111111111",
+            "workersHttps": f"{target_groups}/as-workers-https/2222222222222222",
+            "managerHttps": f"{target_groups}/as-manager-https/3333333333333333",
         },
         "databaseInstanceId": DB_ID,
         "databaseNames": DATABASE_NAMES,

@@ -6,8 +6,8 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 from moto import mock_aws
-
 from verify_cluster_kit import DB_ID, REGION, TAG_KEY, build_cluster
+
 from verify.checks import check_instances, check_target_groups
 from verify.outputs import parse_outputs
 
@@ -51,7 +51,8 @@ def test_healthy_redirect_mode_cluster_passes_without_a_workers_http_group():
         assert set(outputs["targetGroupArns"]) == {"workersHttps", "managerHttps"}
         results = list(check_target_groups(elbv2, parse_outputs(outputs)))
     assert [(r.name.rsplit(" (", 1)[0], r.ok) for r in results] == [
-        ("target group workersHttps worker-1", True), ("target group workersHttps worker-2", True),
+        ("target group workersHttps worker-1", True),
+        ("target group workersHttps worker-2", True),
         ("target group managerHttps manager", True),
     ]
 
@@ -93,7 +94,10 @@ def test_unknown_instance_is_reported_and_other_checks_still_run(cluster, run_ve
     outputs = dict(cluster.outputs, workerInstanceIds=[cluster.outputs["workerInstanceIds"][0], "i-0123456789abcdef0"])
     run = run_verify(outputs)
     assert run.code == 1
-    assert line_for(run, "worker-2 (i-0123456789abcdef0) exists") == "FAIL  worker-2 (i-0123456789abcdef0) exists: instance not found"
+    assert (
+        line_for(run, "worker-2 (i-0123456789abcdef0) exists")
+        == "FAIL  worker-2 (i-0123456789abcdef0) exists: instance not found"
+    )
     assert line_for(run, "worker-1", "state").startswith("PASS")
     assert line_for(run, f"database {DB_ID} status").startswith("PASS")
 
@@ -122,7 +126,10 @@ def test_a_node_missing_from_its_target_group_fails(cluster, run_verify):
 
 def test_missing_target_group_fails_without_hiding_the_others(cluster, run_verify):
     outputs = dict(cluster.outputs)
-    bogus = cluster.outputs["targetGroupArns"]["workersHttp"].replace("as-workers-http", "gone").rsplit("/", 1)[0] + "/9999999999999999"
+    bogus = (
+        cluster.outputs["targetGroupArns"]["workersHttp"].replace("as-workers-http", "gone").rsplit("/", 1)[0]
+        + "/9999999999999999"
+    )
     outputs["targetGroupArns"] = dict(cluster.outputs["targetGroupArns"], workersHttp=bogus)
     run = run_verify(outputs)
     assert run.code == 1
@@ -142,9 +149,16 @@ def test_unencrypted_database_fails(cluster, run_verify):
     # moto cannot turn encryption off on an existing instance (neither can AWS): use a second one
     db_sg = cluster.outputs["databaseSecurityGroupId"]
     cluster.rds.create_db_instance(
-        DBInstanceIdentifier="wso2-as-db-plain", DBInstanceClass="db.t3.small", Engine="mysql", MasterUsername="wso2",
-        MasterUserPassword="not-a-real-password", AllocatedStorage=20, StorageEncrypted=False, PubliclyAccessible=False,
-        VpcSecurityGroupIds=[db_sg], DBSubnetGroupName="wso2-as-db",
+        DBInstanceIdentifier="wso2-as-db-plain",
+        DBInstanceClass="db.t3.small",
+        Engine="mysql",
+        MasterUsername="wso2",
+        MasterUserPassword="not-a-real-password",
+        AllocatedStorage=20,
+        StorageEncrypted=False,
+        PubliclyAccessible=False,
+        VpcSecurityGroupIds=[db_sg],
+        DBSubnetGroupName="wso2-as-db",
     )
     run = run_verify(dict(cluster.outputs, databaseInstanceId="wso2-as-db-plain"))
     assert run.code == 1
@@ -158,7 +172,9 @@ def test_missing_database_fails(cluster, run_verify):
 
 
 def test_database_outside_its_security_group_fails(cluster, run_verify):
-    other = cluster.ec2.create_security_group(GroupName="other", Description="x", VpcId=cluster.outputs["vpcId"])["GroupId"]
+    other = cluster.ec2.create_security_group(GroupName="other", Description="x", VpcId=cluster.outputs["vpcId"])[
+        "GroupId"
+    ]
     cluster.rds.modify_db_instance(DBInstanceIdentifier=DB_ID, VpcSecurityGroupIds=[other], ApplyImmediately=True)
     run = run_verify(cluster.outputs)
     assert run.code == 1
@@ -185,7 +201,10 @@ def test_cluster_port_open_to_a_cidr_only_is_not_a_self_rule(cluster, run_verify
     sg = cluster.outputs["nodeSecurityGroupId"]
     cluster.ec2.revoke_security_group_ingress(GroupId=sg, IpPermissions=_cluster_rule(sg))
     cluster.ec2.authorize_security_group_ingress(
-        GroupId=sg, IpPermissions=[{"IpProtocol": "tcp", "FromPort": 5701, "ToPort": 5701, "IpRanges": [{"CidrIp": "10.20.0.0/16"}]}]
+        GroupId=sg,
+        IpPermissions=[
+            {"IpProtocol": "tcp", "FromPort": 5701, "ToPort": 5701, "IpRanges": [{"CidrIp": "10.20.0.0/16"}]}
+        ],
     )
     run = run_verify(cluster.outputs)
     assert run.code == 1
@@ -205,7 +224,8 @@ def test_self_rule_with_a_port_range_covering_the_cluster_port_passes(cluster, r
     sg = cluster.outputs["nodeSecurityGroupId"]
     cluster.ec2.revoke_security_group_ingress(GroupId=sg, IpPermissions=_cluster_rule(sg))
     cluster.ec2.authorize_security_group_ingress(
-        GroupId=sg, IpPermissions=[{"IpProtocol": "tcp", "FromPort": 5701, "ToPort": 5800, "UserIdGroupPairs": [{"GroupId": sg}]}]
+        GroupId=sg,
+        IpPermissions=[{"IpProtocol": "tcp", "FromPort": 5701, "ToPort": 5800, "UserIdGroupPairs": [{"GroupId": sg}]}],
     )
     run = run_verify(cluster.outputs)
     assert run.code == 0, run.out
@@ -217,15 +237,17 @@ def test_database_group_without_mysql_rule_fails(cluster, run_verify):
     cluster.ec2.revoke_security_group_ingress(GroupId=db_sg, IpPermissions=_cluster_rule(node_sg, 3306))
     run = run_verify(cluster.outputs)
     assert run.code == 1
-    assert run.failed == [f"FAIL  database security group {db_sg} mysql: no ingress rule admitting node group {node_sg} on 3306/tcp"]
+    assert run.failed == [
+        f"FAIL  database security group {db_sg} mysql: no ingress rule admitting node group {node_sg} on 3306/tcp"
+    ]
 
 
 def test_node_security_group_name_mismatch_fails(cluster, run_verify):
     run = run_verify(dict(cluster.outputs, nodeSecurityGroupName="renamed"))
     assert run.code == 1
     assert line_for(run, "name:") == (
-        f"FAIL  node security group {cluster.outputs['nodeSecurityGroupId']} name: named wso2-as-nodes, expected renamed"
-        " (discovery filters on the name)"
+        f"FAIL  node security group {cluster.outputs['nodeSecurityGroupId']} name: named wso2-as-nodes, "
+        "expected renamed (discovery filters on the name)"
     )
 
 
@@ -234,7 +256,9 @@ def test_node_without_discovery_tag_fails(cluster, run_verify):
     cluster.ec2.delete_tags(Resources=[worker], Tags=[{"Key": TAG_KEY}])
     run = run_verify(cluster.outputs)
     assert run.code == 1
-    assert run.failed == [f"FAIL  worker-2 ({worker}) discovery tag: tag {TAG_KEY} missing (expected {TAG_KEY}=as-prod)"]
+    assert run.failed == [
+        f"FAIL  worker-2 ({worker}) discovery tag: tag {TAG_KEY} missing (expected {TAG_KEY}=as-prod)"
+    ]
 
 
 def test_node_with_wrong_discovery_tag_value_fails(cluster, run_verify):
@@ -242,7 +266,9 @@ def test_node_with_wrong_discovery_tag_value_fails(cluster, run_verify):
     cluster.ec2.create_tags(Resources=[manager], Tags=[{"Key": TAG_KEY, "Value": "as-staging"}])
     run = run_verify(cluster.outputs)
     assert run.code == 1
-    assert run.failed == [f"FAIL  manager ({manager}) discovery tag: tag {TAG_KEY}=as-staging (expected {TAG_KEY}=as-prod)"]
+    assert run.failed == [
+        f"FAIL  manager ({manager}) discovery tag: tag {TAG_KEY}=as-staging (expected {TAG_KEY}=as-prod)"
+    ]
 
 
 def test_imdsv2_optional_fails(cluster, run_verify):
@@ -255,14 +281,17 @@ def test_imdsv2_optional_fails(cluster, run_verify):
 
 def test_node_outside_node_security_group_fails(cluster, run_verify):
     worker = cluster.outputs["workerInstanceIds"][0]
-    other = cluster.ec2.create_security_group(GroupName="stray", Description="x", VpcId=cluster.outputs["vpcId"])["GroupId"]
+    other = cluster.ec2.create_security_group(GroupName="stray", Description="x", VpcId=cluster.outputs["vpcId"])[
+        "GroupId"
+    ]
     instance = cluster.ec2.describe_instances(InstanceIds=[worker])["Reservations"][0]["Instances"][0]
     eni = instance["NetworkInterfaces"][0]["NetworkInterfaceId"]
     cluster.ec2.modify_network_interface_attribute(NetworkInterfaceId=eni, Groups=[other])
     run = run_verify(cluster.outputs)
     assert run.code == 1
     assert run.failed == [
-        f"FAIL  worker-1 ({worker}) security group: node security group {cluster.outputs['nodeSecurityGroupId']} missing (has: {other})"
+        f"FAIL  worker-1 ({worker}) security group: node security group "
+        f"{cluster.outputs['nodeSecurityGroupId']} missing (has: {other})"
     ]
 
 
@@ -280,7 +309,10 @@ def test_environment_region_wins_over_the_stack_output(cluster, run_verify):
     # the cluster lives in us-east-1 (the environment's region); a stale region output is only a note
     run = run_verify(dict(cluster.outputs, region="eu-west-1"))
     assert run.code == 0, run.out
-    assert run.err.strip() == "note: checking region us-east-1 (from the environment); the stack's region output is eu-west-1"
+    assert (
+        run.err.strip()
+        == "note: checking region us-east-1 (from the environment); the stack's region output is eu-west-1"
+    )
 
 
 def test_no_credentials_is_a_usage_error(monkeypatch, static_outputs, run_verify):
@@ -308,40 +340,70 @@ def test_unhealthy_running_target_names_node_by_ip_and_aws_reason(static_outputs
     with Stubber(elbv2) as stub:
         stub.add_response(
             "describe_target_health",
-            {"TargetHealthDescriptions": [
-                {"Target": {"Id": "10.20.1.20", "Port": 9763}, "TargetHealth": {
-                    "State": "unhealthy", "Reason": "Target.ResponseCodeMismatch",
-                    "Description": "Health checks failed with these codes: [502]"}},
-                {"Target": {"Id": "10.20.2.21", "Port": 9763}, "TargetHealth": {"State": "healthy"}},
-            ]},
+            {
+                "TargetHealthDescriptions": [
+                    {
+                        "Target": {"Id": "10.20.1.20", "Port": 9763},
+                        "TargetHealth": {
+                            "State": "unhealthy",
+                            "Reason": "Target.ResponseCodeMismatch",
+                            "Description": "Health checks failed with these codes: [502]",
+                        },
+                    },
+                    {"Target": {"Id": "10.20.2.21", "Port": 9763}, "TargetHealth": {"State": "healthy"}},
+                ]
+            },
             {"TargetGroupArn": arns["workersHttp"]},
         )
         stub.add_response(
             "describe_target_health",
-            {"TargetHealthDescriptions": [
-                {"Target": {"Id": "10.20.9.9", "Port": 9443}, "TargetHealth": {
-                    "State": "initial", "Reason": "Elb.RegistrationInProgress",
-                    "Description": "Target registration is in progress"}},
-            ]},
+            {
+                "TargetHealthDescriptions": [
+                    {
+                        "Target": {"Id": "10.20.9.9", "Port": 9443},
+                        "TargetHealth": {
+                            "State": "initial",
+                            "Reason": "Elb.RegistrationInProgress",
+                            "Description": "Target registration is in progress",
+                        },
+                    },
+                ]
+            },
             {"TargetGroupArn": arns["workersHttps"]},
         )
         stub.add_response(
             "describe_target_health",
-            {"TargetHealthDescriptions": [
-                {"Target": {"Id": "10.20.1.10", "Port": 9443}, "TargetHealth": {"State": "healthy"}},
-            ]},
+            {
+                "TargetHealthDescriptions": [
+                    {"Target": {"Id": "10.20.1.10", "Port": 9443}, "TargetHealth": {"State": "healthy"}},
+                ]
+            },
             {"TargetGroupArn": arns["managerHttps"]},
         )
         results = list(check_target_groups(elbv2, outputs))
         stub.assert_no_pending_responses()
     assert [(r.name, r.ok, r.detail) for r in results] == [
-        ("target group workersHttp worker-1 (10.20.1.20:9763)", False,
-         "unhealthy: Target.ResponseCodeMismatch - Health checks failed with these codes: [502]"),
+        (
+            "target group workersHttp worker-1 (10.20.1.20:9763)",
+            False,
+            "unhealthy: Target.ResponseCodeMismatch - Health checks failed with these codes: [502]",
+        ),
         ("target group workersHttp worker-2 (10.20.2.21:9763)", True, "healthy"),
-        ("target group workersHttps worker-1 (i-0bbbbbbbbbbbbbbb1)", False, f"not registered in {arns['workersHttps']}"),
-        ("target group workersHttps worker-2 (i-0ccccccccccccccc2)", False, f"not registered in {arns['workersHttps']}"),
-        ("target group workersHttps not a cluster node (10.20.9.9:9443)", False,
-         "registered, but not one of the group's nodes (initial)"),
+        (
+            "target group workersHttps worker-1 (i-0bbbbbbbbbbbbbbb1)",
+            False,
+            f"not registered in {arns['workersHttps']}",
+        ),
+        (
+            "target group workersHttps worker-2 (i-0ccccccccccccccc2)",
+            False,
+            f"not registered in {arns['workersHttps']}",
+        ),
+        (
+            "target group workersHttps not a cluster node (10.20.9.9:9443)",
+            False,
+            "registered, but not one of the group's nodes (initial)",
+        ),
         ("target group managerHttps manager (10.20.1.10:9443)", True, "healthy"),
     ]
 
@@ -361,14 +423,25 @@ def _instance(outputs: dict) -> dict:
     "statuses, expected",
     [
         pytest.param(
-            [{"SystemStatus": {"Status": "ok", "Details": [{"Name": "reachability", "Status": "passed"}]},
-              "InstanceStatus": {"Status": "initializing", "Details": [{"Name": "reachability", "Status": "initializing"}]}}],
+            [
+                {
+                    "SystemStatus": {"Status": "ok", "Details": [{"Name": "reachability", "Status": "passed"}]},
+                    "InstanceStatus": {
+                        "Status": "initializing",
+                        "Details": [{"Name": "reachability", "Status": "initializing"}],
+                    },
+                }
+            ],
             "instance status initializing (reachability initializing)",
             id="initializing",
         ),
         pytest.param(
-            [{"SystemStatus": {"Status": "impaired", "Details": [{"Name": "reachability", "Status": "failed"}]},
-              "InstanceStatus": {"Status": "ok", "Details": [{"Name": "reachability", "Status": "passed"}]}}],
+            [
+                {
+                    "SystemStatus": {"Status": "impaired", "Details": [{"Name": "reachability", "Status": "failed"}]},
+                    "InstanceStatus": {"Status": "ok", "Details": [{"Name": "reachability", "Status": "passed"}]},
+                }
+            ],
             "system status impaired (reachability failed)",
             id="impaired",
         ),
@@ -389,7 +462,11 @@ def test_status_checks_not_ok_fail_with_the_reason(static_outputs, statuses, exp
         )
         stub.add_response(
             "describe_instance_status",
-            {"InstanceStatuses": [dict(s, InstanceId=manager, InstanceState={"Code": 16, "Name": "running"}) for s in statuses]},
+            {
+                "InstanceStatuses": [
+                    dict(s, InstanceId=manager, InstanceState={"Code": 16, "Name": "running"}) for s in statuses
+                ]
+            },
             {"InstanceIds": [manager], "IncludeAllInstances": True},
         )
         results = {r.name: r for r in check_instances(ec2, outputs)}
@@ -414,21 +491,32 @@ def test_unused_targets_fail_in_every_group_in_every_http_mode(static_outputs, m
         keys.remove("workersHttp")
     outputs = parse_outputs(static_outputs)
     arns = static_outputs["targetGroupArns"]
-    not_in_use = {"State": "unused", "Reason": "Target.NotInUse",
-                  "Description": "Target group is not configured to receive traffic from the load balancer"}
+    not_in_use = {
+        "State": "unused",
+        "Reason": "Target.NotInUse",
+        "Description": "Target group is not configured to receive traffic from the load balancer",
+    }
     elbv2 = boto3.client("elbv2", region_name=REGION)
     with Stubber(elbv2) as stub:
         for key in keys:  # exactly these calls, in this order: nothing else is asked
             stub.add_response(
                 "describe_target_health",
-                {"TargetHealthDescriptions": [{"Target": {"Id": "10.20.1.20", "Port": 9443}, "TargetHealth": not_in_use}]},
+                {
+                    "TargetHealthDescriptions": [
+                        {"Target": {"Id": "10.20.1.20", "Port": 9443}, "TargetHealth": not_in_use}
+                    ]
+                },
                 {"TargetGroupArn": arns[key]},
             )
-        results = {r.name.split(" ")[2]: r for r in check_target_groups(elbv2, outputs)
-                   if "worker-1 (10.20.1.20:9443)" in r.name}
+        results = {
+            r.name.split(" ")[2]: r
+            for r in check_target_groups(elbv2, outputs)
+            if "worker-1 (10.20.1.20:9443)" in r.name
+        }
         stub.assert_no_pending_responses()
     assert sorted(results) == sorted(k for k in keys if k != "managerHttps")  # the manager is not 10.20.1.20
     for key in results:
         assert results[key].ok is False, key
-        assert results[key].detail == ("unused: Target.NotInUse - Target group is not configured to receive "
-                                       "traffic from the load balancer")
+        assert results[key].detail == (
+            "unused: Target.NotInUse - Target group is not configured to receive traffic from the load balancer"
+        )

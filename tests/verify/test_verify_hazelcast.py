@@ -6,9 +6,9 @@ import subprocess
 import sys
 
 import pytest
+from verify_cluster_kit import REPO_ROOT, captured, log_events
 
 from verify.hazelcast import Member, UnparseableMemberList, parse_member_list
-from verify_cluster_kit import REPO_ROOT, captured, log_events
 
 # Hazelcast 3.5 in WSO2 Carbon 4.4.1, as wso2carbon.log has it (tabs before each member line).
 SAMPLE = (
@@ -54,7 +54,10 @@ def test_parses_what_real_members_print():
     (event,) = [e for e in log_events(captured("healthy", "worker-1", "log")) if "Members [" in e]
     from_log = parse_member_list(event)
     assert sorted(from_log.members, key=lambda m: m.ip) == [  # listed in join order, which varies
-        Member("127.0.0.2", 5701, False), Member("127.0.0.3", 5701, True), Member("127.0.0.4", 5701, False)]
+        Member("127.0.0.2", 5701, False),
+        Member("127.0.0.3", 5701, True),
+        Member("127.0.0.4", 5701, False),
+    ]
     assert set(parse_member_list(captured("healthy", "worker-1")).members) == set(from_log.members)
     assert parse_member_list(captured("split", "worker-2")).members == (Member("127.0.0.4", 5701, True),)
     assert parse_member_list(captured("stray", "manager")).members[-1] == Member("127.0.0.9", 5702, False)
@@ -63,14 +66,26 @@ def test_parses_what_real_members_print():
 @pytest.mark.parametrize(
     "text, reason",
     [
-        pytest.param(SAMPLE.replace("\tMember [10.0.3.10]:5701\n", ""),
-                     "header says 3 members but 2 member lines follow", id="count-above-lines"),
-        pytest.param(SAMPLE.replace("Members [3]", "Members [4]"),
-                     "header says 4 members but 3 member lines follow", id="count-mismatch"),
-        pytest.param(SAMPLE.split("\tMember [10.0.2.10]")[0],
-                     "header says 3 members but 1 member lines follow", id="truncated-event"),
-        pytest.param("TID: [-1] [] [2026-11-25 10:00:01,234]  INFO {x} -  Members joined {x}",
-                     "no 'Members [n] {' header", id="no-header"),
+        pytest.param(
+            SAMPLE.replace("\tMember [10.0.3.10]:5701\n", ""),
+            "header says 3 members but 2 member lines follow",
+            id="count-above-lines",
+        ),
+        pytest.param(
+            SAMPLE.replace("Members [3]", "Members [4]"),
+            "header says 4 members but 3 member lines follow",
+            id="count-mismatch",
+        ),
+        pytest.param(
+            SAMPLE.split("\tMember [10.0.2.10]")[0],
+            "header says 3 members but 1 member lines follow",
+            id="truncated-event",
+        ),
+        pytest.param(
+            "TID: [-1] [] [2026-11-25 10:00:01,234]  INFO {x} -  Members joined {x}",
+            "no 'Members [n] {' header",
+            id="no-header",
+        ),
         pytest.param("", "no 'Members [n] {' header", id="empty"),
     ],
 )

@@ -114,15 +114,25 @@ def test_healthy_endpoints_pass_and_redirects_are_not_followed(static_outputs, s
     assert s.requests == ["/", "/index.html", "/carbon/admin/login.jsp"]  # the 302 was not followed
 
 
-@pytest.mark.parametrize("body, ok, detail", [
-    (CONSOLE_DENIED_BODY, True, "HTTP 403 from the load balancer: this address is outside 10.20.0.0/16, as the stack "
-                                "intends (run verify from inside to see the console)"),
-    ("Forbidden by the product\n", False, "HTTP 403"),
-])
+@pytest.mark.parametrize(
+    "body, ok, detail",
+    [
+        (
+            CONSOLE_DENIED_BODY,
+            True,
+            "HTTP 403 from the load balancer: this address is outside 10.20.0.0/16, as the stack "
+            "intends (run verify from inside to see the console)",
+        ),
+        ("Forbidden by the product\n", False, "HTTP 403"),
+    ],
+)
 def test_the_load_balancers_own_403_from_outside_passes_and_says_why(static_outputs, site, body, ok, detail):
     s = site({**HEALTHY, "/carbon/admin/login.jsp": (403, {"Content-Type": "text/plain"}, body)})
-    assert probe(outputs_for(static_outputs, s))[-1] == (f"management console ({s.url('/carbon/admin/login.jsp')})",
-                                                         ok, detail)
+    assert probe(outputs_for(static_outputs, s))[-1] == (
+        f"management console ({s.url('/carbon/admin/login.jsp')})",
+        ok,
+        detail,
+    )
 
 
 def test_absent_http_url_is_not_probed(static_outputs, site):
@@ -186,9 +196,13 @@ def self_signed(tmp_path_factory):
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
     now = datetime.datetime.now(datetime.timezone.utc)
     cert = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=1))
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
         .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
         .sign(key, hashes.SHA256())
     )

@@ -28,8 +28,12 @@ def test_json_report_names_the_failure(cluster, run_verify):
     assert document["ok"] is False
     failed = [c for c in document["checks"] if not c["ok"]]
     assert failed == [
-        {"name": f"worker-2 ({worker}) IMDSv2", "ok": False, "detail": "HttpTokens is optional (IMDSv2 not required)",
-         "status": "fail"}
+        {
+            "name": f"worker-2 ({worker}) IMDSv2",
+            "ok": False,
+            "detail": "HttpTokens is optional (IMDSv2 not required)",
+            "status": "fail",
+        }
     ]
     assert sum(c["ok"] for c in document["checks"]) == 35
 
@@ -62,7 +66,10 @@ def test_text_report_flushes_every_line():
     report.result(CheckResult("database db status", False, "stopped (expected available)"))
     report.finish([CheckResult("database db status", False, "stopped (expected available)")])
     assert stream.events == [
-        ("write", "-- checking database\n"), ("flush", None),
-        ("write", "FAIL  database db status: stopped (expected available)\n"), ("flush", None),
-        ("write", "RESULT: FAIL - 1 of 1 checks failed\n"), ("flush", None),
+        ("write", "-- checking database\n"),
+        ("flush", None),
+        ("write", "FAIL  database db status: stopped (expected available)\n"),
+        ("flush", None),
+        ("write", "RESULT: FAIL - 1 of 1 checks failed\n"),
+        ("flush", None),
     ]

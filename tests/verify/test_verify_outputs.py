@@ -21,12 +21,29 @@ def one_line(run) -> str:
 
 
 def test_contract_keys_are_the_documented_ones():
-    assert sorted(f.alias or name for name, f in StackOutputs.model_fields.items()) == sorted([
-        "region", "managerInstanceId", "managerPrivateIp", "workerInstanceIds", "workerPrivateIps",
-        "nodeSecurityGroupId", "nodeSecurityGroupName", "databaseSecurityGroupId", "clusterPort",
-        "discoveryTagKey", "discoveryTagValue", "targetGroupArns", "databaseInstanceId", "serviceUrlHttp",
-        "serviceUrlHttps", "managementConsoleUrl", "logGroupNames", "databaseNames", "managementAllowedCidrs",
-    ])
+    assert sorted(f.alias or name for name, f in StackOutputs.model_fields.items()) == sorted(
+        [
+            "region",
+            "managerInstanceId",
+            "managerPrivateIp",
+            "workerInstanceIds",
+            "workerPrivateIps",
+            "nodeSecurityGroupId",
+            "nodeSecurityGroupName",
+            "databaseSecurityGroupId",
+            "clusterPort",
+            "discoveryTagKey",
+            "discoveryTagValue",
+            "targetGroupArns",
+            "databaseInstanceId",
+            "serviceUrlHttp",
+            "serviceUrlHttps",
+            "managementConsoleUrl",
+            "logGroupNames",
+            "databaseNames",
+            "managementAllowedCidrs",
+        ]
+    )
 
 
 def test_nodes_are_manager_then_numbered_workers(static_outputs):
@@ -222,7 +239,11 @@ def test_log_group_names_may_be_absent(static_outputs):
 
 
 def test_carbon_log_group_is_taken_as_given(static_outputs):
-    groups = {"boot": "/wso2-cluster/dev/boot", "carbon": "/custom/name/for/carbon", "access": "/wso2-cluster/dev/http-access"}
+    groups = {
+        "boot": "/wso2-cluster/dev/boot",
+        "carbon": "/custom/name/for/carbon",
+        "access": "/wso2-cluster/dev/http-access",
+    }
     parsed = parse_outputs(dict(static_outputs, logGroupNames=groups))
     assert parsed.carbon_log_group == "/custom/name/for/carbon"
     assert parsed.log_group_names == groups

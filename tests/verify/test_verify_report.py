@@ -52,11 +52,18 @@ def test_result_line_counts_skips(results, line):
 def test_json_report_marks_the_skip_and_stays_ok():
     out = io.StringIO()
     JsonReport(out).finish([PASSED, SKIPPED])
-    assert json.loads(out.getvalue()) == {"ok": True, "checks": [
-        {"name": "database db status", "ok": True, "detail": "available", "status": "pass"},
-        {"name": "database schema", "ok": True, "status": "skip",
-         "detail": "not checked: SSM cannot run schema-status on manager (i-0a)"},
-    ]}
+    assert json.loads(out.getvalue()) == {
+        "ok": True,
+        "checks": [
+            {"name": "database db status", "ok": True, "detail": "available", "status": "pass"},
+            {
+                "name": "database schema",
+                "ok": True,
+                "status": "skip",
+                "detail": "not checked: SSM cannot run schema-status on manager (i-0a)",
+            },
+        ],
+    }
     out = io.StringIO()
     JsonReport(out).finish([FAILED, SKIPPED])
     assert json.loads(out.getvalue())["ok"] is False

@@ -12,12 +12,12 @@ import json
 import boto3
 import pytest
 from botocore.stub import Stubber
+from verify_cluster_kit import HEALTHY_SCHEMA, REGION
 
 from tests.aws_support import FakeClock
 from verify.outputs import parse_outputs
 from verify.schema import SCHEMA_STATUS_COMMAND, SchemaReportError, check_schema, parse_schema_status
 from verify.wso2_schema import TABLES
-from verify_cluster_kit import HEALTHY_SCHEMA, REGION
 
 COMMAND_ID = "4b1e7a52-8a2f-4e61-9c2d-0d5c1f0e9a11"
 ALL = len(TABLES)
@@ -36,15 +36,27 @@ def answer(stub, manager: str, status: str = "Success", stdout: str = "", stderr
     stub.add_response(
         "send_command",
         {"Command": {"CommandId": COMMAND_ID, "DocumentName": "AWS-RunShellScript", "Status": "Pending"}},
-        {"InstanceIds": [manager], "DocumentName": "AWS-RunShellScript",
-         "Parameters": {"commands": [SCHEMA_STATUS_COMMAND]}, "TimeoutSeconds": 30,
-         "Comment": "wso2-cluster verify: schema status"},
+        {
+            "InstanceIds": [manager],
+            "DocumentName": "AWS-RunShellScript",
+            "Parameters": {"commands": [SCHEMA_STATUS_COMMAND]},
+            "TimeoutSeconds": 30,
+            "Comment": "wso2-cluster verify: schema status",
+        },
     )
     stub.add_response(
         "get_command_invocation",
-        {"CommandId": COMMAND_ID, "InstanceId": manager, "DocumentName": "AWS-RunShellScript",
-         "PluginName": "aws:runShellScript", "ResponseCode": code, "Status": status, "StatusDetails": status,
-         "StandardOutputContent": stdout, "StandardErrorContent": stderr},
+        {
+            "CommandId": COMMAND_ID,
+            "InstanceId": manager,
+            "DocumentName": "AWS-RunShellScript",
+            "PluginName": "aws:runShellScript",
+            "ResponseCode": code,
+            "Status": status,
+            "StatusDetails": status,
+            "StandardOutputContent": stdout,
+            "StandardErrorContent": stderr,
+        },
         {"CommandId": COMMAND_ID, "InstanceId": manager},
     )
 
@@ -71,15 +83,25 @@ def test_ready_schemas_pass(ssm):
     "registry, expected",
     [
         pytest.param(("WSO2_REGISTRY_DB", [], False), f"missing: 0 of {ALL} WSO2 tables", id="missing"),
-        pytest.param(("WSO2_REGISTRY_DB", ["SCHEMA_NOTES"], True), f"missing: 0 of {ALL} WSO2 tables",
-                     id="only-foreign-tables"),
-        pytest.param(("WSO2_REGISTRY_DB", [t for t in TABLES if t not in ("UM_USER", "REG_LOG")], True),
-                     f"incomplete: {ALL - 2} of {ALL} WSO2 tables; missing REG_LOG, UM_USER", id="incomplete-though-ready"),
-        pytest.param(("WSO2_REGISTRY_DB", [t for t in TABLES if not t.startswith("UM_")], False),
-                     f"incomplete: 17 of {ALL} WSO2 tables; missing UM_TENANT, UM_DOMAIN, UM_USER, UM_SYSTEM_USER, "
-                     "UM_ROLE and 17 more", id="incomplete-many"),
-        pytest.param(("WSO2_REGISTRY_DB", [t.lower() for t in TABLES], False),
-                     f"tables present but not marked ready by the manager ({ALL} of {ALL} WSO2 tables)", id="not-ready"),
+        pytest.param(
+            ("WSO2_REGISTRY_DB", ["SCHEMA_NOTES"], True), f"missing: 0 of {ALL} WSO2 tables", id="only-foreign-tables"
+        ),
+        pytest.param(
+            ("WSO2_REGISTRY_DB", [t for t in TABLES if t not in ("UM_USER", "REG_LOG")], True),
+            f"incomplete: {ALL - 2} of {ALL} WSO2 tables; missing REG_LOG, UM_USER",
+            id="incomplete-though-ready",
+        ),
+        pytest.param(
+            ("WSO2_REGISTRY_DB", [t for t in TABLES if not t.startswith("UM_")], False),
+            f"incomplete: 17 of {ALL} WSO2 tables; missing UM_TENANT, UM_DOMAIN, UM_USER, UM_SYSTEM_USER, "
+            "UM_ROLE and 17 more",
+            id="incomplete-many",
+        ),
+        pytest.param(
+            ("WSO2_REGISTRY_DB", [t.lower() for t in TABLES], False),
+            f"tables present but not marked ready by the manager ({ALL} of {ALL} WSO2 tables)",
+            id="not-ready",
+        ),
     ],
 )
 def test_a_schema_not_in_place_fails_alone(ssm, registry, expected):
@@ -94,8 +116,11 @@ def test_a_schema_not_in_place_fails_alone(ssm, registry, expected):
 def test_a_database_of_the_stack_the_report_leaves_out_fails(ssm):
     """What is expected comes from the stack: a report of one database (or of others) is not enough."""
     outputs, client, stub = ssm
-    answer(stub, outputs.manager_instance_id,
-           stdout=report(("WSO2_USER_DB", list(TABLES), True), ("SOMETHING_ELSE", list(TABLES), True)))
+    answer(
+        stub,
+        outputs.manager_instance_id,
+        stdout=report(("WSO2_USER_DB", list(TABLES), True), ("SOMETHING_ELSE", list(TABLES), True)),
+    )
     assert run(outputs, client) == [
         ("schema WSO2_USER_DB", "pass", f"{ALL} of {ALL} WSO2 tables, ready"),
         ("schema WSO2_REGISTRY_DB", "fail", "not in the manager's report"),
@@ -105,13 +130,21 @@ def test_a_database_of_the_stack_the_report_leaves_out_fails(ssm):
 def test_ssm_unable_to_run_it_fails_with_the_reason(ssm):
     outputs, client, stub = ssm
     manager = outputs.manager_instance_id
-    answer(stub, manager, status="Failed", code=1,
-           stderr="ERROR 2003 (HY000): Can't connect to MySQL server on 'mysql.wso2.internal:3306'\n")
-    assert run(outputs, client) == [(
-        "database schema", "fail",
-        f"schema-status on manager ({manager}): SSM command ended Failed (exit 1): ERROR 2003 (HY000): Can't connect "
-        "to MySQL server on 'mysql.wso2.internal:3306' (--skip-schema skips this check)",
-    )]
+    answer(
+        stub,
+        manager,
+        status="Failed",
+        code=1,
+        stderr="ERROR 2003 (HY000): Can't connect to MySQL server on 'mysql.wso2.internal:3306'\n",
+    )
+    assert run(outputs, client) == [
+        (
+            "database schema",
+            "fail",
+            f"schema-status on manager ({manager}): SSM command ended Failed (exit 1): ERROR 2003 (HY000): "
+            "Can't connect to MySQL server on 'mysql.wso2.internal:3306' (--skip-schema skips this check)",
+        )
+    ]
 
 
 def test_a_stack_without_database_names_fails_without_asking(ssm, static_outputs):
@@ -135,9 +168,13 @@ def test_success_without_a_report_fails(ssm, stdout, reason):
     outputs, client, stub = ssm
     manager = outputs.manager_instance_id
     answer(stub, manager, stdout=stdout)
-    assert run(outputs, client) == [(
-        "database schema", "fail", f"schema-status on manager ({manager}) succeeded but printed no valid report: {reason}",
-    )]
+    assert run(outputs, client) == [
+        (
+            "database schema",
+            "fail",
+            f"schema-status on manager ({manager}) succeeded but printed no valid report: {reason}",
+        )
+    ]
 
 
 @pytest.mark.parametrize(
@@ -160,7 +197,9 @@ def test_report_entries_are_checked_strictly(entry):
 
 
 def test_missing_schema_fails_the_run(cluster, run_verify, node_shell):
-    node_shell.answer(SCHEMA_STATUS_COMMAND, report(("WSO2_USER_DB", list(TABLES), True), ("WSO2_REGISTRY_DB", [], False)))
+    node_shell.answer(
+        SCHEMA_STATUS_COMMAND, report(("WSO2_USER_DB", list(TABLES), True), ("WSO2_REGISTRY_DB", [], False))
+    )
     run = run_verify(cluster.outputs)
     assert run.code == 1
     assert run.failed == [f"FAIL  schema WSO2_REGISTRY_DB: missing: 0 of {ALL} WSO2 tables"]

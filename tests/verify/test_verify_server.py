@@ -12,7 +12,6 @@ import urllib.request
 import boto3
 import pytest
 from moto.server import ThreadedMotoServer
-
 from verify_cluster_kit import REGION, REPO_ROOT, answer_live_views, build_cluster
 
 
@@ -76,12 +75,16 @@ def test_subprocess_against_moto_server_passes_then_fails(served_cluster, moto_s
 
 def test_subprocess_json_against_moto_server(served_cluster, moto_server):
     outputs, path, (_, _, rds, _) = served_cluster
-    rds.modify_db_instance(DBInstanceIdentifier=outputs["databaseInstanceId"], PubliclyAccessible=True, ApplyImmediately=True)
+    rds.modify_db_instance(
+        DBInstanceIdentifier=outputs["databaseInstanceId"], PubliclyAccessible=True, ApplyImmediately=True
+    )
     done = run_cli(moto_server, "--outputs", str(path), "--no-http", "--json")
     assert done.returncode == 1
     document = json.loads(done.stdout)
     assert document["ok"] is False
-    assert [c["name"] for c in document["checks"] if not c["ok"]] == [f"database {outputs['databaseInstanceId']} public access"]
+    assert [c["name"] for c in document["checks"] if not c["ok"]] == [
+        f"database {outputs['databaseInstanceId']} public access"
+    ]
 
 
 def test_subprocess_missing_key_is_exit_2(moto_server, tmp_path):
@@ -108,10 +111,12 @@ def test_subprocess_json_names_a_split_cluster(served_cluster, moto_server, node
     assert failed == {
         f"manager ({manager}) cluster membership": f"sees 2 of 3 members: missing worker-2 ({worker2_ip}) (live)",
         f"worker-1 ({worker1}) cluster membership": f"sees 2 of 3 members: missing worker-2 ({worker2_ip}) (live)",
-        f"worker-2 ({worker2}) cluster membership":
-            f"sees 1 of 3 members: missing manager ({manager_ip}), worker-1 ({worker1_ip}) (live)",
+        f"worker-2 ({worker2}) cluster membership": (
+            f"sees 1 of 3 members: missing manager ({manager_ip}), worker-1 ({worker1_ip}) (live)"
+        ),
     }
     # the schema check ran through the moto server too (conftest's node_shell answers it)
     assert [(c["name"], c["status"]) for c in document["checks"] if c["name"].startswith("schema ")] == [
-        ("schema WSO2_USER_DB", "pass"), ("schema WSO2_REGISTRY_DB", "pass"),
+        ("schema WSO2_USER_DB", "pass"),
+        ("schema WSO2_REGISTRY_DB", "pass"),
     ]

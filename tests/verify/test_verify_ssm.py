@@ -9,10 +9,10 @@ from __future__ import annotations
 import boto3
 import pytest
 from botocore.stub import Stubber
+from verify_cluster_kit import REGION
 
 from tests.aws_support import FakeClock
 from verify.ssm import Answer, RemoteCommand
-from verify_cluster_kit import REGION
 
 COMMAND_ID = "4b1e7a52-8a2f-4e61-9c2d-0d5c1f0e9a11"
 NODES = ["i-0aaaaaaaaaaaaaaa0", "i-0bbbbbbbbbbbbbbb1"]
@@ -31,18 +31,32 @@ def send(stubber, timeout: int = 30) -> None:
     stubber.add_response(
         "send_command",
         {"Command": {"CommandId": COMMAND_ID, "DocumentName": "AWS-RunShellScript", "Status": "Pending"}},
-        {"InstanceIds": NODES, "DocumentName": "AWS-RunShellScript", "Parameters": {"commands": [COMMAND]},
-         "TimeoutSeconds": timeout, "Comment": "test"},
+        {
+            "InstanceIds": NODES,
+            "DocumentName": "AWS-RunShellScript",
+            "Parameters": {"commands": [COMMAND]},
+            "TimeoutSeconds": timeout,
+            "Comment": "test",
+        },
     )
 
 
-def invocation(stubber, node: str, status: str, stdout: str = "", stderr: str = "", code: int = -1,
-               details: str | None = None) -> None:
+def invocation(
+    stubber, node: str, status: str, stdout: str = "", stderr: str = "", code: int = -1, details: str | None = None
+) -> None:
     stubber.add_response(
         "get_command_invocation",
-        {"CommandId": COMMAND_ID, "InstanceId": node, "DocumentName": "AWS-RunShellScript",
-         "PluginName": "aws:runShellScript", "ResponseCode": code, "Status": status,
-         "StatusDetails": details or status, "StandardOutputContent": stdout, "StandardErrorContent": stderr},
+        {
+            "CommandId": COMMAND_ID,
+            "InstanceId": node,
+            "DocumentName": "AWS-RunShellScript",
+            "PluginName": "aws:runShellScript",
+            "ResponseCode": code,
+            "Status": status,
+            "StatusDetails": details or status,
+            "StandardOutputContent": stdout,
+            "StandardErrorContent": stderr,
+        },
         {"CommandId": COMMAND_ID, "InstanceId": node},
     )
 
@@ -56,17 +70,30 @@ def test_each_node_is_polled_until_its_invocation_ends(stub):
     """Right after SendCommand an invocation may not exist yet; then Pending, InProgress, an end."""
     client, stubber = stub
     send(stubber)
-    stubber.add_client_error("get_command_invocation", service_error_code="InvocationDoesNotExist", service_message="",
-                             http_status_code=400, expected_params={"CommandId": COMMAND_ID, "InstanceId": NODES[0]})
+    stubber.add_client_error(
+        "get_command_invocation",
+        service_error_code="InvocationDoesNotExist",
+        service_message="",
+        http_status_code=400,
+        expected_params={"CommandId": COMMAND_ID, "InstanceId": NODES[0]},
+    )
     invocation(stubber, NODES[1], "InProgress")
     invocation(stubber, NODES[0], "Pending")
     invocation(stubber, NODES[1], "Success", stdout="up 3 days\n", code=0)
-    invocation(stubber, NODES[0], "Failed", code=127, details="Failed",
-               stderr="_script.sh: line 1:\nuptime: No such file or directory\n")
+    invocation(
+        stubber,
+        NODES[0],
+        "Failed",
+        code=127,
+        details="Failed",
+        stderr="_script.sh: line 1:\nuptime: No such file or directory\n",
+    )
     clock = FakeClock()
     assert run(client, clock=clock) == {
-        NODES[0]: Answer(False, problem="SSM command ended Failed (exit 127): "
-                                        "_script.sh: line 1: | uptime: No such file or directory"),
+        NODES[0]: Answer(
+            False,
+            problem="SSM command ended Failed (exit 127): _script.sh: line 1: | uptime: No such file or directory",
+        ),
         NODES[1]: Answer(True, stdout="up 3 days\n"),
     }
     assert clock.sleeps == [1.0, 1.0]  # a pause between the three rounds, none after the last
@@ -74,18 +101,32 @@ def test_each_node_is_polled_until_its_invocation_ends(stub):
 
 def test_refused_command_and_unreadable_invocations_give_aws_words(stub):
     client, stubber = stub
-    stubber.add_client_error("send_command", service_error_code="AccessDeniedException",
-                             service_message="not authorized to perform: ssm:SendCommand", http_status_code=400)
-    assert run(client) == {node: Answer(False, problem="SSM cannot run it: AccessDeniedException: not authorized to "
-                                                       "perform: ssm:SendCommand") for node in NODES}
+    stubber.add_client_error(
+        "send_command",
+        service_error_code="AccessDeniedException",
+        service_message="not authorized to perform: ssm:SendCommand",
+        http_status_code=400,
+    )
+    assert run(client) == {
+        node: Answer(
+            False, problem="SSM cannot run it: AccessDeniedException: not authorized to perform: ssm:SendCommand"
+        )
+        for node in NODES
+    }
 
     send(stubber)
-    stubber.add_client_error("get_command_invocation", service_error_code="AccessDeniedException",
-                             service_message="not authorized to perform: ssm:GetCommandInvocation", http_status_code=400)
+    stubber.add_client_error(
+        "get_command_invocation",
+        service_error_code="AccessDeniedException",
+        service_message="not authorized to perform: ssm:GetCommandInvocation",
+        http_status_code=400,
+    )
     invocation(stubber, NODES[1], "TimedOut", details="DeliveryTimedOut")
     assert run(client) == {
-        NODES[0]: Answer(False, problem="SSM cannot report it: AccessDeniedException: not authorized to perform: "
-                                        "ssm:GetCommandInvocation"),
+        NODES[0]: Answer(
+            False,
+            problem="SSM cannot report it: AccessDeniedException: not authorized to perform: ssm:GetCommandInvocation",
+        ),
         NODES[1]: Answer(False, problem="SSM command ended TimedOut (DeliveryTimedOut)"),
     }
 

@@ -28,9 +28,11 @@ CARBON = LOG_GROUPS["carbon"]
 DATABASE_NAMES = {"userStore": "WSO2_USER_DB", "registry": "WSO2_REGISTRY_DB"}
 # What /opt/wso2-cluster/bin/boot schema-status prints on a manager whose schemas are in place
 # (MySQL lists the tables in its own order, and may add some of its own).
-HEALTHY_SCHEMA = {"databases": [
-    {"name": name, "tables": sorted([*TABLES, "SCHEMA_NOTES"]), "ready": True} for name in DATABASE_NAMES.values()
-]}
+HEALTHY_SCHEMA = {
+    "databases": [
+        {"name": name, "tables": sorted([*TABLES, "SCHEMA_NOTES"]), "ready": True} for name in DATABASE_NAMES.values()
+    ]
+}
 MINUTE_MS = 60_000
 
 
@@ -102,21 +104,27 @@ def create_carbon_logs(logs: Any, outputs: dict) -> dict:
 
 
 def answer_live_views(shell: Any, outputs: dict, scenario: str = "healthy") -> None:
-    """conftest's NodeShell `shell`: each node's Hazelcast REST endpoint answers as the captured members did in `scenario`
-    (their addresses mapped to the nodes'); a node the scenario has no answer for fails like curl
-    against a closed port."""
+    """conftest's NodeShell `shell`: each node's Hazelcast REST endpoint answers as the captured
+    members did in `scenario` (their addresses mapped to the nodes'); a node the scenario has no
+    answer for fails like curl against a closed port."""
     ips = ips_of(outputs)
     for label, (instance_id, _) in nodes_of(outputs).items():
         command = members_command(outputs["clusterPort"])
         if (CAPTURED / scenario / f"{label}.rest").exists():
             shell.answer(command, captured(scenario, label, "rest", ips), instance_id=instance_id)
         else:
-            shell.answer(command, status="Failed", code=7, instance_id=instance_id,
-                         stderr=f"curl: (7) Failed to connect to 127.0.0.1 port {outputs['clusterPort']}: Connection refused")
+            shell.answer(
+                command,
+                status="Failed",
+                code=7,
+                instance_id=instance_id,
+                stderr=f"curl: (7) Failed to connect to 127.0.0.1 port {outputs['clusterPort']}: Connection refused",
+            )
 
 
-def build_cluster(ec2: Any, elbv2: Any, rds: Any, region: str = REGION, workers: int = 2,
-                  forward_http: bool = True, logs: Any = None) -> dict:
+def build_cluster(
+    ec2: Any, elbv2: Any, rds: Any, region: str = REGION, workers: int = 2, forward_http: bool = True, logs: Any = None
+) -> dict:
     """A healthy cluster as the Pulumi program builds it; returns its stack outputs.
 
     forward_http=False is httpMode redirect: no workersHttp group and no serviceUrlHttp output.
@@ -125,21 +133,30 @@ def build_cluster(ec2: Any, elbv2: Any, rds: Any, region: str = REGION, workers:
     """
     vpc = ec2.create_vpc(CidrBlock="10.20.0.0/16")["Vpc"]["VpcId"]
     subnets = [
-        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.20.{i}.0/24", AvailabilityZone=f"{region}{az}")["Subnet"]["SubnetId"]
+        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.20.{i}.0/24", AvailabilityZone=f"{region}{az}")["Subnet"][
+            "SubnetId"
+        ]
         for i, az in ((1, "a"), (2, "b"))
     ]
     node_sg = ec2.create_security_group(GroupName=NODE_SG_NAME, Description="WSO2 AS nodes", VpcId=vpc)["GroupId"]
     ec2.authorize_security_group_ingress(
         GroupId=node_sg,
         IpPermissions=[
-            {"IpProtocol": "tcp", "FromPort": CLUSTER_PORT, "ToPort": CLUSTER_PORT, "UserIdGroupPairs": [{"GroupId": node_sg}]},
+            {
+                "IpProtocol": "tcp",
+                "FromPort": CLUSTER_PORT,
+                "ToPort": CLUSTER_PORT,
+                "UserIdGroupPairs": [{"GroupId": node_sg}],
+            },
             {"IpProtocol": "tcp", "FromPort": 9443, "ToPort": 9443, "IpRanges": [{"CidrIp": "10.20.0.0/16"}]},
         ],
     )
     db_sg = ec2.create_security_group(GroupName="wso2-as-db", Description="WSO2 AS database", VpcId=vpc)["GroupId"]
     ec2.authorize_security_group_ingress(
         GroupId=db_sg,
-        IpPermissions=[{"IpProtocol": "tcp", "FromPort": 3306, "ToPort": 3306, "UserIdGroupPairs": [{"GroupId": node_sg}]}],
+        IpPermissions=[
+            {"IpProtocol": "tcp", "FromPort": 3306, "ToPort": 3306, "UserIdGroupPairs": [{"GroupId": node_sg}]}
+        ],
     )
 
     def node(name: str, ip: str, subnet: str) -> str:
@@ -152,7 +169,10 @@ def build_cluster(ec2: Any, elbv2: Any, rds: Any, region: str = REGION, workers:
             NetworkInterfaces=[{"DeviceIndex": 0, "NetworkInterfaceId": eni["NetworkInterfaceId"]}],
             MetadataOptions={"HttpTokens": "required", "HttpEndpoint": "enabled", "HttpPutResponseHopLimit": 1},
             TagSpecifications=[
-                {"ResourceType": "instance", "Tags": [{"Key": "Name", "Value": name}, {"Key": TAG_KEY, "Value": TAG_VALUE}]}
+                {
+                    "ResourceType": "instance",
+                    "Tags": [{"Key": "Name", "Value": name}, {"Key": TAG_KEY, "Value": TAG_VALUE}],
+                }
             ],
         )["Instances"][0]
         return instance["InstanceId"]
@@ -164,7 +184,12 @@ def build_cluster(ec2: Any, elbv2: Any, rds: Any, region: str = REGION, workers:
 
     def target_group(name: str, protocol: str, port: int, ids: list[str]) -> str:
         arn = elbv2.create_target_group(
-            Name=name, Protocol=protocol, Port=port, VpcId=vpc, TargetType="instance", HealthCheckPath="/carbon/admin/login.jsp"
+            Name=name,
+            Protocol=protocol,
+            Port=port,
+            VpcId=vpc,
+            TargetType="instance",
+            HealthCheckPath="/carbon/admin/login.jsp",
         )["TargetGroups"][0]["TargetGroupArn"]
         elbv2.register_targets(TargetGroupArn=arn, Targets=[{"Id": i, "Port": port} for i in ids])
         return arn

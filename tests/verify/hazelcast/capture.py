@@ -40,8 +40,11 @@ def _axis2(workdir: Path, name: str, ip: str, port: int = PORT, domain: str = DO
 
 
 def _settle(members: list[Member], count: int) -> None:
-    wait_until(lambda: all(len(m.members()) == count for m in members), SETTLE_SECONDS,
-               what=f"{[m.name for m in members]} each listing {count} members")
+    wait_until(
+        lambda: all(len(m.members()) == count for m in members),
+        SETTLE_SECONDS,
+        what=f"{[m.name for m in members]} each listing {count} members",
+    )
 
 
 def _write(target: Path, scenario: str, members: list[Member]) -> None:
@@ -70,8 +73,9 @@ def capture(target: Path, workdir: Path) -> None:
         _settle(three[:2], 2)
         _write(target, "worker-2-down", three[:2])
 
-        outsider = cluster.add("worker-2", _axis2(workdir, "worker-2-other-domain", NODES["worker-2"],
-                                                  domain="another.domain"))
+        outsider = cluster.add(
+            "worker-2", _axis2(workdir, "worker-2-other-domain", NODES["worker-2"], domain="another.domain")
+        )
         cluster.start(outsider)
         _settle([outsider], 1)
         _settle(three[:2], 2)

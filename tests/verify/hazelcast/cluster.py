@@ -47,13 +47,19 @@ HAZELCAST_AGENT = "org.wso2.carbon.core.clustering.hazelcast.HazelcastClustering
 
 JVM_FLAGS = (
     # Speed (CI has 2 cores): small heap, no parallel GC threads, C1 only, class-data sharing.
-    "-Xmx128m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xshare:auto",
+    "-Xmx128m",
+    "-XX:+UseSerialGC",
+    "-XX:TieredStopAtLevel=1",
+    "-Xshare:auto",
     # As Carbon runs: wso2server.sh:304, and Hazelcast logging through log4j into wso2carbon.log.
-    "-Djava.net.preferIPv4Stack=true", "-Dhazelcast.logging.type=log4j",
+    "-Djava.net.preferIPv4Stack=true",
+    "-Dhazelcast.logging.type=log4j",
     # Java 17 (Hazelcast 3.5 predates Java 9): a JVM without sun.misc.Unsafe (java17/sun/misc/Unsafe.java
     # says why), and Hazelcast's plain `new String(char[])` since its fast path needs a String
     # constructor Java 9 removed (com.hazelcast.nio.UTFEncoderDecoder:706-752).
-    "--limit-modules", "java.se", "-Dhazelcast.nio.faststring=false",
+    "--limit-modules",
+    "java.se",
+    "-Dhazelcast.nio.faststring=false",
 )
 
 T = TypeVar("T")
@@ -119,9 +125,20 @@ def classpath() -> str:
         classes.parent.mkdir(parents=True, exist_ok=True)
         scratch = Path(tempfile.mkdtemp(prefix="compile-", dir=classes.parent))
         done = subprocess.run(
-            [javac, "--limit-modules", "java.se", "-nowarn", "-cp", f"{hazelcast}{os.pathsep}{log4j}",
-             "-d", str(scratch), *map(str, SOURCES)],
-            capture_output=True, text=True)
+            [
+                javac,
+                "--limit-modules",
+                "java.se",
+                "-nowarn",
+                "-cp",
+                f"{hazelcast}{os.pathsep}{log4j}",
+                "-d",
+                str(scratch),
+                *map(str, SOURCES),
+            ],
+            capture_output=True,
+            text=True,
+        )
         if done.returncode != 0:
             shutil.rmtree(scratch, ignore_errors=True)
             raise RuntimeError(f"javac failed:\n{done.stdout}{done.stderr}")
@@ -161,10 +178,17 @@ class Clustering:
         return int(self.port.strip()) if self.port is not None else 4000  # Carbon's default
 
     def args(self) -> list[str]:
-        optional = {"domain": self.domain, "localMemberPort": self.port,
-                    "groupPassword": self.group_password, "connTimeout": self.conn_timeout}
-        return ([f"localMemberHost={self.host}"] + [f"{k}={v}" for k, v in optional.items() if v is not None]
-                + [f"member={m}" for m in self.members])
+        optional = {
+            "domain": self.domain,
+            "localMemberPort": self.port,
+            "groupPassword": self.group_password,
+            "connTimeout": self.conn_timeout,
+        }
+        return (
+            [f"localMemberHost={self.host}"]
+            + [f"{k}={v}" for k, v in optional.items() if v is not None]
+            + [f"member={m}" for m in self.members]
+        )
 
 
 def read_clustering(axis2_xml: Path) -> Clustering:
@@ -173,27 +197,38 @@ def read_clustering(axis2_xml: Path) -> Clustering:
     if clustering is None:
         raise ValueError(f"{axis2_xml}: no <clustering> element")
     if clustering.get("class") != HAZELCAST_AGENT or clustering.get("enable") != "true":
-        raise ValueError(f"{axis2_xml}: clustering is not {HAZELCAST_AGENT} with enable=\"true\"")
+        raise ValueError(f'{axis2_xml}: clustering is not {HAZELCAST_AGENT} with enable="true"')
     params = {p.get("name"): p.text or "" for p in clustering.findall("parameter")}
     scheme = params.get("membershipScheme", "multicast").strip()  # Carbon's default is multicast
     if scheme != "wka":
         raise ValueError(f"{axis2_xml}: membershipScheme is {scheme!r}; this harness runs only wka")
     if "localMemberHost" not in params:
         raise ValueError(f"{axis2_xml}: localMemberHost is needed (each member binds to its own 127.0.0.x)")
-    members = tuple(f"{(m.findtext('hostName') or '').strip()}:{(m.findtext('port') or '').strip()}"
-                    for m in clustering.findall("members/member"))
+    members = tuple(
+        f"{(m.findtext('hostName') or '').strip()}:{(m.findtext('port') or '').strip()}"
+        for m in clustering.findall("members/member")
+    )
     # Values verbatim (Carbon trims host and port itself, not the domain); CarbonMember applies the rest.
-    return Clustering(host=params["localMemberHost"].strip(), domain=params.get("domain"),
-                      port=params.get("localMemberPort"), members=members,
-                      group_password=params.get("groupPassword"), conn_timeout=params.get("connTimeout"))
+    return Clustering(
+        host=params["localMemberHost"].strip(),
+        domain=params.get("domain"),
+        port=params.get("localMemberPort"),
+        members=members,
+        group_password=params.get("groupPassword"),
+        conn_timeout=params.get("connTimeout"),
+    )
 
 
 def write_axis2_xml(path: Path, *, domain: str, host: str, port: int, wka: Sequence[str]) -> Path:
     """A minimal axis2.xml with a WKA <clustering> section; `wka` holds "ip:port" strings."""
     root = ET.Element("axisconfig", name="AxisJava2.0")
     clustering = ET.SubElement(root, "clustering", {"class": HAZELCAST_AGENT, "enable": "true"})
-    for name, value in (("membershipScheme", "wka"), ("domain", domain),
-                        ("localMemberHost", host), ("localMemberPort", str(port))):
+    for name, value in (
+        ("membershipScheme", "wka"),
+        ("domain", domain),
+        ("localMemberHost", host),
+        ("localMemberPort", str(port)),
+    ):
         ET.SubElement(clustering, "parameter", name=name).text = value
     members = ET.SubElement(clustering, "members")
     for address in wka:
@@ -297,7 +332,12 @@ class Member:
         with open(self.home / "stderr.txt", "a") as stderr:
             self.process = subprocess.Popen(
                 [java, *JVM_FLAGS, "-cp", classpath(), "CarbonMember", *args],
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr, text=True, cwd=self.home)
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=stderr,
+                text=True,
+                cwd=self.home,
+            )
         threading.Thread(target=self._watch_stdout, args=(self.process,), daemon=True).start()
         return self
 
@@ -427,9 +467,19 @@ def time_start(n: int) -> None:
     ips = [f"127.0.0.{i}" for i in range(2, n + 2)]
     wka = [f"{ip}:5701" for ip in ips[:3]]
     with tempfile.TemporaryDirectory() as tmp, Cluster(Path(tmp)) as cluster:
-        members = [cluster.add(ip, write_axis2_xml(Path(tmp) / f"{ip}.xml", domain="wso2.as.domain", host=ip,
-                                                   port=5701, wka=[a for a in wka if a != f"{ip}:5701"]))
-                   for ip in ips]
+        members = [
+            cluster.add(
+                ip,
+                write_axis2_xml(
+                    Path(tmp) / f"{ip}.xml",
+                    domain="wso2.as.domain",
+                    host=ip,
+                    port=5701,
+                    wka=[a for a in wka if a != f"{ip}:5701"],
+                ),
+            )
+            for ip in ips
+        ]
         start = time.monotonic()
         cluster.start(*members)
         ready = time.monotonic() - start

@@ -34,8 +34,9 @@ def logged_views(text: str) -> list[tuple[str, frozenset[tuple[str, int]], tuple
     views = []
     for event in MEMBERS_EVENT.finditer(text):
         listed = parse_member_list(event.group(0))
-        views.append((event["domain"], frozenset((m.ip, m.port) for m in listed.members),
-                      (listed.this.ip, listed.this.port)))
+        views.append(
+            (event["domain"], frozenset((m.ip, m.port) for m in listed.members), (listed.this.ip, listed.this.port))
+        )
     return views
 
 

@@ -18,13 +18,13 @@ from pathlib import Path
 import boto3
 import pytest
 from moto import mock_aws
+from verify_cluster_kit import REGION
 
 from tests.aws_support import FakeClock
 from tests.verify.hazelcast.cluster import Cluster, ListedMember, Member, parse_members, wait_until, write_axis2_xml
 from verify.hazelcast import parse_member_list
 from verify.membership import check_membership, members_command
 from verify.outputs import parse_outputs
-from verify_cluster_kit import REGION
 
 pytestmark = pytest.mark.hazelcast
 
@@ -40,7 +40,8 @@ SETTLE = 60  # seconds for views to converge; joins take ~5 s (hazelcast.wait.se
 MEMBERS_EVENT = re.compile(
     r"TID: \[-1\] \[\] \[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}\]  INFO \{com\.hazelcast\.cluster\.[\w.]+\} -  "
     r"\[(?P<ip>[0-9.]+)\]:(?P<port>\d+) \[(?P<domain>[^\]]*)\] \[3\.5\] \n+"
-    r"(?P<block>Members \[\d+\] \{\n(?:\tMember [^\n]*\n)*\}\n) \n")
+    r"(?P<block>Members \[\d+\] \{\n(?:\tMember [^\n]*\n)*\}\n) \n"
+)
 
 
 def axis2(cluster: Cluster, name: str, ip: str, domain: str = DOMAIN, port: int = PORT) -> Path:
@@ -65,8 +66,11 @@ def view(member: Member) -> frozenset[str]:
 
 def settle(members: list[Member], expected: set[str]) -> None:
     """Wait until every one of `members` lists exactly `expected`."""
-    wait_until(lambda: all(view(m) == expected for m in members), SETTLE,
-               what=f"{[m.name for m in members]} all listing {sorted(expected)}")
+    wait_until(
+        lambda: all(view(m) == expected for m in members),
+        SETTLE,
+        what=f"{[m.name for m in members]} all listing {sorted(expected)}",
+    )
 
 
 def addresses(*members: Member) -> set[str]:
@@ -83,14 +87,27 @@ def verify_membership(members: list[Member], static_outputs: dict, node_shell) -
     """verify's membership check on a stack whose nodes are `members` (the manager first): moto's
     SSM runs the REST query on a node by asking that member now."""
     ids = [f"i-0{index:016x}" for index in range(len(members))]
-    outputs = dict(static_outputs, managerInstanceId=ids[0], managerPrivateIp=members[0].host,
-                   workerInstanceIds=ids[1:], workerPrivateIps=[m.host for m in members[1:]], clusterPort=PORT)
+    outputs = dict(
+        static_outputs,
+        managerInstanceId=ids[0],
+        managerPrivateIp=members[0].host,
+        workerInstanceIds=ids[1:],
+        workerPrivateIps=[m.host for m in members[1:]],
+        clusterPort=PORT,
+    )
     member_of = dict(zip(ids, members))
     node_shell.answer(members_command(PORT), lambda instance_id: member_of[instance_id].rest_cluster())
     with mock_aws():
         clock = FakeClock()
-        results = check_membership(boto3.client("ssm", region_name=REGION), boto3.client("logs", region_name=REGION),
-                                   parse_outputs(outputs), 10.0, 24, sleep=clock.sleep, clock=clock)
+        results = check_membership(
+            boto3.client("ssm", region_name=REGION),
+            boto3.client("logs", region_name=REGION),
+            parse_outputs(outputs),
+            10.0,
+            24,
+            sleep=clock.sleep,
+            clock=clock,
+        )
         checked = [(r.name.split(" (")[0], r.ok, r.detail) for r in results]
     assert sorted(i for c, i in node_shell.ran if c == members_command(PORT)) == ids  # every node asked
     return checked
@@ -148,8 +165,10 @@ def test_e_a_member_of_another_domain_stays_out(real_cluster, nodes):
     assert last_members_event(outsider)["domain"] == "other.domain"
     # Both sides say why (Hazelcast 3.5's group check on join):
     assert "Cause: the target cluster has a different group-name" in outsider.log_text()
-    assert (f"Received an invalid join request from Address[{OUTSIDER}]:{PORT}, "
-            "cause: clusters part of different cluster-groups") in nodes["manager"].log_text()
+    assert (
+        f"Received an invalid join request from Address[{OUTSIDER}]:{PORT}, "
+        "cause: clusters part of different cluster-groups"
+    ) in nodes["manager"].log_text()
 
 
 def test_f_a_member_on_another_port_in_no_wka_list_joins(real_cluster, nodes, static_outputs, node_shell):

@@ -24,8 +24,9 @@ WKA = ["manager", "worker-1", "worker-2"]
 def nodes(real_cluster: Cluster) -> dict[str, Member]:
     def axis2(name: str, ip: str):
         wka = [f"{NODES[n]}:{PORT}" for n in WKA if NODES[n] != ip]
-        return write_axis2_xml(real_cluster.workdir / f"{name}-axis2.xml", domain="wso2.as.domain", host=ip,
-                               port=PORT, wka=wka)
+        return write_axis2_xml(
+            real_cluster.workdir / f"{name}-axis2.xml", domain="wso2.as.domain", host=ip, port=PORT, wka=wka
+        )
 
     return {name: real_cluster.add(name, axis2(name, ip)) for name, ip in NODES.items()}
 
