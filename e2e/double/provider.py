@@ -9,8 +9,8 @@ dependent replacements, protect, refresh. What the double decides:
 - outputs: computed by the offline engine's `AwsMocks` (ids, ARNs, IPs inside the subnet),
   with a per-create generation in every id, so a replacement gets a new id, as in AWS;
 - Diff: the changed top-level inputs, and as replacements those the Terraform providers behind
-  pulumi-aws, pulumi-random and pulumi-tls mark ForceNew (`replacements.json`, each entry with
-  its source file and line), plus the conditional ones written out in `_conditional_replaces`;
+  pulumi-aws, pulumi-random and pulumi-tls replace on (offline/replacements.py, which the offline
+  preview's change marks read too);
 - the cloud's state (`$WSO2_DOUBLE_DIR/<package>.json`), which outlives one `pulumi` run and
   which tests read to see what exists.
 
@@ -37,13 +37,12 @@ import grpc
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import plugin_pb2, provider_pb2, provider_pb2_grpc
 
-from components.aws_facts import is_graviton
 from e2e.double import moto_mirror
 from offline.engine import AwsMocks
+from offline.replacements import replacing_keys, value_at
 
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # the engine's marker of an unknown value
 SECRET_KEY, SECRET_SIG = "4dabf18193072939515e22adb298388d", "1b47061264138c4ac30d75fd1eb44270"
-REPLACEMENTS = json.loads((Path(__file__).with_name("replacements.json")).read_text())
 
 
 def plain(value: Any) -> Any:
@@ -67,49 +66,15 @@ def has_unknown(value: Any) -> bool:
     return False
 
 
-def _at(value: Any, path: list[str]) -> Any:
-    """The value at a dotted path; through a list (a block such as rootBlockDevice), each item's."""
-    if not path:
-        return value
-    if isinstance(value, list):
-        return [_at(item, path) for item in value]
-    return _at(value.get(path[0]) if isinstance(value, dict) else None, path[1:])
-
-
-def _conditional_replaces(type_: str, olds: dict, news: dict) -> set[str]:
-    """Replacements the providers decide in CustomizeDiff/ModifyPlan (replacements.json
-    `_conditional`, each with its source): the keys that replace for this old -> new change."""
-    if type_ == "aws:ec2/instance:Instance":
-        found = {"userData", "userDataBase64"} if news.get("userDataReplaceOnChange") else set()
-        old_type, new_type = olds.get("instanceType"), news.get("instanceType")
-        if isinstance(old_type, str) and isinstance(new_type, str) and is_graviton(old_type) != is_graviton(new_type):
-            found.add("instanceType")  # no shared CPU architecture: a new instance
-        return found
-    if type_ in (
-        "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
-        "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
-    ):
-        kind = lambda props: "cidrIpv4" if props.get("cidrIpv4") else "referencedSecurityGroupId"  # noqa: E731
-        return {"cidrIpv4", "referencedSecurityGroupId"} if olds and kind(olds) != kind(news) else set()
-    if type_ == "tls:index/selfSignedCert:SelfSignedCert":
-        return {"privateKeyPem"}  # RequiresReplaceIf the prior value is a PEM, which it always is here
-    return set()
-
-
 def diff(type_: str, old_inputs: dict, news: dict, ignore: set[str]) -> tuple[list[str], list[str]]:
     """(changed top-level keys, keys whose change forces a replacement)."""
     olds, news = plain(old_inputs), plain(news)
 
     def differs(key: str, path: list[str]) -> bool:
-        return has_unknown(news.get(key)) or _at(olds.get(key), path) != _at(news.get(key), path)
+        return has_unknown(news.get(key)) or value_at(olds.get(key), path) != value_at(news.get(key), path)
 
     changed = sorted(k for k in set(olds) | set(news) if k not in ignore and k != "__defaults" and differs(k, []))
-    replaces = _conditional_replaces(type_, olds, news) & set(changed)
-    for path in REPLACEMENTS.get(type_, {}):
-        key, *nested = path.split(".")
-        if key in changed and differs(key, nested):
-            replaces.add(key)
-    return changed, sorted(replaces)
+    return changed, replacing_keys(type_, olds, news, changed, differs)
 
 
 class Cloud:
