@@ -9,6 +9,7 @@ ARGS   ?=
 PIP := $(VENV)/bin/pip install --quiet --disable-pip-version-check -c constraints.txt
 
 $(VENV)/.installed: requirements.txt constraints.txt  # what the program and `pulumi up` need
+	@$(PYTHON) -c 'import sys; v = sys.version_info; sys.exit(0 if v >= (3, 11) else "make: Python 3.11 or newer is needed, $(PYTHON) is %d.%d (set PYTHON=python3.11)" % v[:2])'
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) -r requirements.txt
 	touch $@
