@@ -123,8 +123,17 @@ def check_download_url(value: object) -> Location:
             or parts.fragment
         ):
             raise ValueError(allowed)
+        if _PRESIGNED.search(parts.query):
+            raise ValueError(
+                "must not be a pre-signed URL: its signature is a credential in the user data, and it expires; "
+                "use s3://bucket/key, which the nodes read through their instance role"
+            )
         return Location("https", parts.hostname, parts.path + (f"?{parts.query}" if parts.query else ""))
     raise ValueError(allowed)
+
+
+# The query parameters of an S3 pre-signed URL (SigV4 and SigV2) or a CloudFront signed URL.
+_PRESIGNED = re.compile(r"(^|&)(x-amz-signature|x-amz-credential|signature|awsaccesskeyid|key-pair-id)=", re.I)
 
 
 def _no_credentials(netloc: str) -> None:
@@ -165,12 +174,16 @@ def _is_host(host: str) -> bool:
     )
 
 
-SVN_DEFAULT_PORTS = {"http": 80, "https": 443, "svn": 3690}
+SVN_DEFAULT_PORTS = {"https": 443}  # http:// and svn:// would send svnPassword in clear
 
 
 def check_svn_url(value: object) -> str:
-    """The deployment synchronizer's repository: http(s):// or svn://, no credentials."""
-    allowed = "must be an http(s):// or svn:// repository URL, without spaces or user:password@"
+    """The deployment synchronizer's repository: https:// (SVNKit sends svnPassword with every
+    request: over http:// or svn:// it would cross the network in clear), no credentials."""
+    allowed = (
+        "must be an https:// repository URL (over http:// or svn:// svnPassword would cross the network in "
+        "clear), without spaces or user:password@"
+    )
     if not isinstance(value, str) or len(value) > URL_MAX or _UNPRINTABLE.search(value) or not value.isascii():
         raise ValueError(allowed)
     try:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import ipaddress
 
 from components.config.report import qualified
+from components.config.rules import admin_password_weakness
 from components.config.schema import ClusterConfig
 
 
@@ -14,6 +15,12 @@ def posture_warnings(config: ClusterConfig) -> list[str]:
     warnings = []
     if config.product_artifact_sha256 is None:
         warnings.append(f"{qualified('productArtifactSha256')} is not set: nodes install the product zip unchecked")
+    if config.admin_password is not None and not config.prod_like:
+        weakness = admin_password_weakness(config.admin_password.get_secret_value(), config.admin_username)
+        if weakness:
+            warnings.append(
+                f"{qualified('adminPassword')} {weakness}: a stack with deletion protection would refuse it"
+            )
     if config.prod_like:
         if any(ipaddress.IPv4Network(c).prefixlen == 0 for c in config.management_allowed_cidrs):
             warnings.append(

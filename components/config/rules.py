@@ -354,5 +354,36 @@ def _security_group_rules(v: Values):
             )
 
 
+# WSO2's documented default admin password and the stock keystore's: the first ones an attacker tries.
+STOCK_ADMIN_PASSWORDS = ("admin", "wso2carbon")
+STRONG_ADMIN_PASSWORD_LENGTH = 12
+
+
+def admin_password_weakness(password: str, username: str) -> Optional[str]:
+    """Why an admin password is weak, or None: a stock value, the user name, or too short."""
+    if password.lower() in (*STOCK_ADMIN_PASSWORDS, username.lower()):
+        return "is a stock value or the admin user name"
+    if len(password) < STRONG_ADMIN_PASSWORD_LENGTH:
+        return f"has fewer than {STRONG_ADMIN_PASSWORD_LENGTH} characters"
+    return None
+
+
+@_rule
+def _admin_password_strength(v: Values):
+    """Weak admin passwords are refused on a stack with deletion protection (posture warns on others)."""
+    password = v["adminPassword"]
+    if password is None or not (v["dbDeletionProtection"] or v["loadBalancerDeletionProtection"]):
+        return
+    weakness = admin_password_weakness(password.get_secret_value(), v["adminUsername"])
+    if weakness:
+        yield (
+            "adminPassword",
+            (
+                f"{weakness}: on a stack with deletion protection it must have at least {STRONG_ADMIN_PASSWORD_LENGTH} "
+                f"characters and be none of {', '.join(STOCK_ADMIN_PASSWORDS)} or adminUsername"
+            ),
+        )
+
+
 def _is_within(host: str, zone: str) -> bool:
     return host == zone or host.endswith("." + zone)

@@ -237,10 +237,11 @@ OPTIONAL_KEYS = {
     "productArtifactSha256": "SHA-256 of the product zip; nodes refuse a zip that does not match.",
     "jdbcDriverSha256": "SHA-256 of the JDBC driver jar; nodes refuse a jar that does not match.",
     "adminPassword": (
-        "Password of the admin account (pulumi config set --secret; 5 to 30 characters, no spaces); a random "
-        "one is generated when unset."
+        "Password of the admin account (pulumi config set --secret; 5 to 30 characters, no spaces; on a stack "
+        "with deletion protection at least 12, and not admin, wso2carbon or adminUsername); a random one is "
+        "generated when unset."
     ),
-    "svnUrl": "With deploymentSynchronizer svn, the repository URL.",
+    "svnUrl": "With deploymentSynchronizer svn, the repository's https:// URL (svnPassword never crosses in clear).",
     "svnUser": "With deploymentSynchronizer svn, the repository user.",
     "svnPassword": "With deploymentSynchronizer svn, the repository password (pulumi config set --secret).",
     "svnKitSha256": "With deploymentSynchronizer svn, the SHA-256 of the SVNKit bundle (required).",

@@ -75,7 +75,10 @@ RESERVED_USER = "must not be an RDS account name (rdsadmin, rdsrepladmin, rdspro
 DB_PASSWORD = "must be 8 to 41 printable ASCII characters other than / @ \" ' and space"
 ADMIN_PASSWORD = "must be 5 to 30 characters without spaces (the WSO2 user store's password rule)"
 SHA = "must be a SHA-256 hex digest (64 lower-case hex characters)"
-SVN_URL = "must be an http(s):// or svn:// repository URL, without spaces or user:password@"
+SVN_URL = (
+    "must be an https:// repository URL (over http:// or svn:// svnPassword would cross the network in clear), "
+    "without spaces or user:password@"
+)
 CIDRS = "must be a list of IPv4 CIDR blocks like 203.0.113.0/24"
 VPC_CIDR = "must be a private IPv4 CIDR block from /16 to /20, like 10.20.0.0/16"
 BUCKET = (
@@ -342,6 +345,20 @@ ok("url-query", {P_URL: "https://artifacts.example.com/get?file=wso2as-5.3.0.zip
 ok("url-ip-address", {P_URL: "https://10.1.2.3/wso2as-5.3.0.zip"})
 ok("url-s3-wildcard-characters", {P_URL: "s3://example-wso2-artifacts/builds/*/wso2as?5.3.0$LATEST.zip"})
 ok("url-s3-dotted-bucket", {P_URL: "s3://artifacts.example.com/wso2as-5.3.0.zip"})
+PRESIGNED = (
+    "must not be a pre-signed URL: its signature is a credential in the user data, and it expires; use "
+    "s3://bucket/key, which the nodes read through their instance role"
+)
+for key in ("productArtifactUrl", "jdbcDriverUrl"):
+    for label, query in (
+        ("sigv4", "X-Amz-Credential=AKIA%2F1&X-Amz-Signature=ab12"),
+        ("sigv4-lower-case", "x-amz-signature=ab12&x-amz-date=20261206T000000Z"),
+        ("sigv2", "AWSAccessKeyId=AKIAEXAMPLE&Expires=1796000000&Signature=ab12"),
+        ("cloudfront", "Expires=1796000000&Signature=ab12&Key-Pair-Id=K2EXAMPLE"),
+    ):
+        url = f"https://example-wso2-artifacts.s3.eu-west-1.amazonaws.com/wso2as-5.3.0.zip?{query}"
+        bad(f"{key}-presigned-{label}", {key: url}, (key, PRESIGNED))
+ok("url-query-naming-a-signature-file", {P_URL: "https://artifacts.example.com/get?file=x.zip&signature_file=x.asc"})
 for url in (
     "https://artifacts.example.com:0/wso2as.zip",
     "https://artifacts.example.com:65536/wso2as.zip",
@@ -773,7 +790,7 @@ for domain in ("d" * 101, "wso2 domain", ".wso2", "wso2/as", ""):
 
 # --- deployment synchronizer ------------------------------------------------------------------
 ok("svn-complete", SVN)
-ok("svn-svn-scheme-own-port", {**SVN, "svnUrl": "svn://svn.example.com:3691/repos/wso2"})
+ok("svn-https-own-port", {**SVN, "svnUrl": "https://svn.example.com:8443/repos/wso2"})
 ok("svn-user-64", {**SVN, "svnUser": "u" * 64})
 for key, problem in (
     ("svnUrl", SVN_REQUIRED),
@@ -786,6 +803,9 @@ for key, problem in (
     bad(f"{key}-without-svn", {key: SVN[key]}, (key, SVN_ONLY, "[secret]" if key == "svnPassword" else SVN[key]))
 for url in (
     "ftp://svn.example.com/repos",
+    "http://svn.example.com/repos",
+    "svn://svn.example.com/repos",
+    "svn://svn.example.com:3691/repos",
     "svn+ssh://svn.example.com/repos",
     "svn://svn.example.com:0/repos",
     "https://svn.example.com:99999/repos",
@@ -893,6 +913,24 @@ for user in ("ad", "a" + "b" * 30, "1admin", "adm@in", "adm in", "admin/x"):
         ("adminUsername", "must be 3 to 30 letters, digits, . _ or -, starting with a letter"),
     )
 ok("adminPassword-5", {"adminPassword": "Ab1!x"})
+WEAK_ON_PROD = (
+    "on a stack with deletion protection it must have at least 12 characters and be none of admin, wso2carbon "
+    "or adminUsername"
+)
+for label, password, weakness in (
+    ("admin", "admin", "is a stock value or the admin user name"),
+    ("wso2carbon", "WSO2Carbon", "is a stock value or the admin user name"),
+    ("username", "Wso2.Ops", "is a stock value or the admin user name"),
+    ("11-characters", "Abcdef-1234", "has fewer than 12 characters"),
+):
+    bad(
+        f"adminPassword-weak-on-prod-{label}",
+        {"adminPassword": password, "adminUsername": "wso2.ops"},
+        ("adminPassword", f"{weakness}: {WEAK_ON_PROD}", "[secret]"),
+        stack="prod",
+    )
+ok("adminPassword-12-characters-on-prod", {"adminPassword": "Abcdef-12345"}, stack="prod")
+ok("adminPassword-weak-on-dev-is-a-warning", {"adminPassword": "admin"})
 ok("adminPassword-30", {"adminPassword": "A" * 29 + "!"})
 for i, password in enumerate(("Ab1!", "A" * 31, "has space", "tab\tx", "ctl\x01chars")):
     bad(f"adminPassword-bad-{i}", {"adminPassword": password}, ("adminPassword", ADMIN_PASSWORD, "[secret]"))

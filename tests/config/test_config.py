@@ -161,7 +161,7 @@ def test_new_keys_take_their_values():
             "dbAppUsername": "wso2_app",
             "dbAllowReplacement": "true",
             "adminUsername": "wso2.ops",
-            "adminPassword": "Adm1n-Pass",
+            "adminPassword": "Adm1n-Pass-2026",
             "logRetentionDays": "365",
             "alarmEmail": "ops@example.com",
             **SVN,
@@ -181,7 +181,7 @@ def test_new_keys_take_their_values():
         True,
         "wso2.ops",
     )
-    assert config.admin_password.get_secret_value() == "Adm1n-Pass"
+    assert config.admin_password.get_secret_value() == "Adm1n-Pass-2026"
     assert (config.log_retention_days, config.alarm_email) == (365, "ops@example.com")
     assert (config.svn_kit_sha256, config.trilead_ssh_sha256) == (SHA_A, SHA_B)
     assert config.svn_kit_url.startswith("s3://")

@@ -92,3 +92,15 @@ def test_every_warning_at_once_one_line_each():
     )
     assert sorted(found) == sorted([NO_PRODUCT_SHA, CONSOLE, PLAIN_HTTP, NO_DRIVER_SHA, ONE_WORKER])
     assert all("\n" not in w for w in found)
+
+
+def test_a_weak_admin_password_is_a_warning_on_a_throw_away_stack_only():
+    weak = (
+        f"{P}:adminPassword is a stock value or the admin user name: a stack with deletion protection would refuse it"
+    )
+    short = f"{P}:adminPassword has fewer than 12 characters: a stack with deletion protection would refuse it"
+    assert warnings({**CHECKED, "adminPassword": "wso2carbon"}, stack="dev") == [weak]
+    assert warnings({**CHECKED, "adminPassword": "Admin"}, stack="dev") == [weak]  # adminUsername, any case
+    assert warnings({**CHECKED, "adminPassword": "Short-Pw-1"}, stack="dev") == [short]
+    assert warnings({**CHECKED, "adminPassword": "Long-enough-Pw-1"}, stack="dev") == []
+    assert warnings({"adminPassword": "Long-enough-Pw-1"}) == []  # prod refuses the weak ones outright

@@ -102,7 +102,7 @@ AT_THE_LIMITS = {
     "jdbcDriverUrl": url_of_length("https://artifacts.example.com/", limits.URL_MAX, ".jar"),
     "jdbcDriverSha256": SHA_A,
     **SVN,
-    "svnUrl": url_of_length("svn://svn.example.com:3691/", limits.URL_MAX, ""),
+    "svnUrl": url_of_length("https://svn.example.com:8443/", limits.URL_MAX, ""),
     "svnUser": "u" * 64,
     "svnKitUrl": url_of_length("https://artifacts.example.com/", limits.URL_MAX, ".jar"),
     "trileadSshUrl": url_of_length("s3://example-wso2-artifacts/", limits.URL_MAX, ".jar"),

@@ -23,8 +23,8 @@ ARTIFACT = {"productArtifactUrl": "s3://example-wso2-artifacts/wso2as-5.3.0.zip"
 CASES = {
     "only-region": ({}, {}),
     "minimal": (ARTIFACT, {}),
-    "secrets-as-the-readme-sets-them": (ARTIFACT, {"adminPassword": "Adm1n-pass", "dbPassword": "Db-pass-123"}),
-    "admin-password-in-plain-text": ({**ARTIFACT, "adminPassword": "Adm1n-pass"}, {}),
+    "secrets-as-the-readme-sets-them": (ARTIFACT, {"adminPassword": "Adm1n-pass-2026", "dbPassword": "Db-pass-123"}),
+    "admin-password-in-plain-text": ({**ARTIFACT, "adminPassword": "Adm1n-pass-2026"}, {}),
     "admin-password-too-long": (ARTIFACT, {"adminPassword": "x" * 31}),
     "worker-count-zero": ({**ARTIFACT, "workerCount": "0"}, {}),
     "worker-count-not-a-number": ({**ARTIFACT, "workerCount": "two"}, {}),

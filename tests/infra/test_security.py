@@ -138,10 +138,10 @@ def test_product_http_port_is_open_between_alb_and_nodes_only_when_http_is_forwa
     assert graph == expected_graph([ANYWHERE], 9773 if mode == "forward" else None, 9453, 5701)
 
 
-def test_svn_over_http_opens_port_80_to_the_nodes_only():
-    inventory = stack("dev", svnUrl="http://svn.example.com/repos/as", **SVN)
+def test_svn_on_its_own_https_port_opens_that_port_to_the_nodes_only():
+    inventory = stack("dev", svnUrl="https://svn.example.com:8443/repos/as", **SVN)
     extra = rule_graph(inventory) - expected_graph([ANYWHERE], 9763, 9443, 5701)
-    assert extra == {("nodes", "out", "tcp", 80, 80, ANYWHERE)}
+    assert extra == {("nodes", "out", "tcp", 8443, 8443, ANYWHERE)}
 
 
 @pytest.mark.parametrize("stack_name", ["dev", "prod"])

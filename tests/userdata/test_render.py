@@ -594,7 +594,7 @@ INVALID = [
     (dict(deployment_sync=_sync(trilead_ssh=None)), "needs svn_url, svn_user, svn_kit and trilead_ssh"),
     (
         dict(deployment_sync=_sync(svn_url="ftp://svn.example.com/r")),
-        "deployment_sync.svn_url must be an http(s):// or svn://",
+        "deployment_sync.svn_url must be an https:// repository URL",
     ),
     (dict(deployment_sync=_sync(svn_url="https://u:p@svn.example.com/r")), "svn_url must not carry credentials"),
     (dict(deployment_sync=_sync(svn_kit=Artifact(SVNKIT_URL))), "needs the SHA-256 of svn_kit and trilead_ssh"),
