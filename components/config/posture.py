@@ -22,11 +22,6 @@ def posture_warnings(config: ClusterConfig) -> list[str]:
                 f"{qualified('adminPassword')} {weakness}: a stack with deletion protection would refuse it"
             )
     if config.prod_like:
-        if any(ipaddress.IPv4Network(c).prefixlen == 0 for c in config.management_allowed_cidrs):
-            warnings.append(
-                f"{qualified('managementAllowedCidrs')} opens the management console to the internet "
-                "(0.0.0.0/0) on a stack with deletion protection"
-            )
         if config.http_mode == "forward" and any(
             ipaddress.IPv4Network(c).prefixlen == 0 for c in config.allowed_client_cidrs
         ):

@@ -12,6 +12,7 @@ that an invalid key hides only the rules that read it, never an unrelated proble
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from typing import Any, Callable, Iterator, Mapping, Optional
 from urllib.parse import urlsplit
@@ -352,6 +353,26 @@ def _security_group_rules(v: Values):
                     f"of {aws_facts.SECURITY_GROUP_RULES_PER_DIRECTION}: list fewer or wider CIDR blocks"
                 ),
             )
+
+
+MAX_CONSOLE_ADDRESSES_ON_PROD = 65536  # a /16
+
+
+@_rule
+def _console_sources_on_prod(v: Values):
+    """The console administers every node: a protected stack opens it to at most a /16 in total."""
+    if not (v["dbDeletionProtection"] or v["loadBalancerDeletionProtection"]):
+        return
+    addresses = sum(ipaddress.IPv4Network(cidr).num_addresses for cidr in v["managementAllowedCidrs"])
+    if addresses > MAX_CONSOLE_ADDRESSES_ON_PROD:
+        limit = MAX_CONSOLE_ADDRESSES_ON_PROD
+        yield (
+            "managementAllowedCidrs",
+            (
+                f"must open the management console to at most {limit} addresses (a /16) in total on a stack with "
+                f"deletion protection, not {addresses}: list the operators' own ranges"
+            ),
+        )
 
 
 # WSO2's documented default admin password and the stock keystore's: the first ones an attacker tries.

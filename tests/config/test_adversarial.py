@@ -279,6 +279,22 @@ ok("clients-30-management-repeating-one", {"allowedClientCidrs": cidrs(30), "man
 ok("management-20", {"managementAllowedCidrs": cidrs(20, 100)})
 bad("management-21", {"managementAllowedCidrs": cidrs(21, 100)}, ("managementAllowedCidrs", CIDRS + ", at most 20"))
 ok("management-everyone", {"managementAllowedCidrs": ["0.0.0.0/0"]})
+CONSOLE_ON_PROD = (
+    "must open the management console to at most 65536 addresses (a /16) in total on a stack with deletion "
+    "protection, not {}: list the operators' own ranges"
+)
+for cidrs, addresses in (
+    (["0.0.0.0/0"], 2**32),
+    (["0.0.0.0/1", "128.0.0.0/1"], 2**32),
+    (["10.0.0.0/16", "10.1.0.0/31"], 65538),
+):
+    bad(
+        f"management-{cidrs[0]}-on-prod",
+        {"managementAllowedCidrs": cidrs},
+        ("managementAllowedCidrs", CONSOLE_ON_PROD.format(addresses)),
+        stack="prod",
+    )
+ok("management-a-16-on-prod", {"managementAllowedCidrs": ["10.0.0.0/17", "10.1.0.0/17"]}, stack="prod")
 bad("clients-empty", {"allowedClientCidrs": []}, ("allowedClientCidrs", CIDRS + ", at least 1"))
 bad("clients-prefix-33", {"allowedClientCidrs": ["203.0.113.0/33"]}, ("allowedClientCidrs", CIDRS + ", at least 1"))
 bad("clients-host-bits", {"allowedClientCidrs": ["10.0.0.1/8"]}, ("allowedClientCidrs", CIDRS + ", at least 1"))

@@ -6,10 +6,6 @@ from __future__ import annotations
 from components.config.posture import posture_warnings
 from tests.config.support import SHA_A, P, parse
 
-CONSOLE = (
-    f"{P}:managementAllowedCidrs opens the management console to the internet (0.0.0.0/0) on a stack with "
-    "deletion protection"
-)
 PLAIN_HTTP = f"{P}:httpMode forward serves plain HTTP to the internet (0.0.0.0/0) on a stack with deletion protection"
 NO_PRODUCT_SHA = f"{P}:productArtifactSha256 is not set: nodes install the product zip unchecked"
 NO_DRIVER_SHA = f"{P}:jdbcDriverSha256 is not set: nodes install the JDBC driver unchecked"
@@ -30,10 +26,6 @@ def warnings(overrides=None, stack="prod"):
 
 def test_the_prod_example_has_no_warning():
     assert warnings() == []
-
-
-def test_console_open_to_the_internet_on_a_prod_like_stack():
-    assert warnings({"managementAllowedCidrs": ["203.0.113.0/24", "0.0.0.0/0"]}) == [CONSOLE]
 
 
 def test_plain_http_to_the_internet_on_a_prod_like_stack():
@@ -83,14 +75,13 @@ def test_none_of_the_prod_only_warnings_on_a_dev_like_stack():
 def test_every_warning_at_once_one_line_each():
     found = warnings(
         {
-            "managementAllowedCidrs": ["0.0.0.0/0"],
             "httpMode": "forward",
             "productArtifactSha256": None,
             "jdbcDriverSha256": None,
             "workerCount": "1",
         }
     )
-    assert sorted(found) == sorted([NO_PRODUCT_SHA, CONSOLE, PLAIN_HTTP, NO_DRIVER_SHA, ONE_WORKER])
+    assert sorted(found) == sorted([NO_PRODUCT_SHA, PLAIN_HTTP, NO_DRIVER_SHA, ONE_WORKER])
     assert all("\n" not in w for w in found)
 
 

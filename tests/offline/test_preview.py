@@ -147,13 +147,8 @@ def test_preview_prints_each_warning_and_each_nodes_operations(dev_preview):
     ]
 
 
-def test_prod_like_stacks_warn_when_the_console_or_plain_http_is_open_to_the_internet():
+def test_prod_like_stacks_warn_when_plain_http_is_open_to_the_internet():
     assert stack("prod").warnings == []  # checksums set, console and HTTP closed
-    open_console = stack("prod", managementAllowedCidrs='["0.0.0.0/0"]').warnings
-    assert open_console == [
-        "wso2-cluster:managementAllowedCidrs opens the management console to the internet "
-        "(0.0.0.0/0) on a stack with deletion protection"
-    ]
     plain_http = stack("prod", httpMode="forward").warnings
     assert plain_http == [
         "wso2-cluster:httpMode forward serves plain HTTP to the internet (0.0.0.0/0) on a stack "
