@@ -11,13 +11,13 @@ a resource is replaced, so a resource that only reads a replaced one's id is not
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
 from offline.engine import Inventory
 from offline.replacements import replacing_keys, value_at
+from offline.summary import natural_order
 
 SNAPSHOT = "plan.json"
 
@@ -72,12 +72,7 @@ def changes(previous: dict[str, Any], current: dict[str, Any]) -> list[Change]:
                 replaces = set(replacing_keys(new["type"], olds, news, changed, differs))
                 replaces |= set(changed) & set(new["replaceOnChanges"])
                 found.append(Change("+-" if replaces else "~", new["type"], new["name"], tuple(changed)))
-    return sorted(found, key=lambda change: (change.type, _natural(change.name)))
-
-
-def _natural(name: str) -> list:
-    """worker-2 before worker-10."""
-    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
+    return sorted(found, key=lambda change: (change.type, natural_order(change.name)))
 
 
 def _plain(inputs: dict[str, Any]) -> dict[str, Any]:

@@ -3,6 +3,7 @@ listener rules, as plain rows (the preview prints them, or writes them with --js
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -71,10 +72,9 @@ def node_rows(inventory: Inventory) -> list[NodeRow]:
     return sorted(rows, key=lambda row: (row.role != "manager", natural_order(row.name)))
 
 
-def natural_order(name: str) -> tuple:
-    """worker-2 before worker-10."""
-    head, _, tail = name.rpartition("-")
-    return (head, int(tail)) if tail.isdigit() else (name, 0)
+def natural_order(name: str) -> list:
+    """worker-2 before worker-10: the digits in a name compare as numbers."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
 
 
 def firewall_rows(inventory: Inventory) -> list[FirewallRow]:
