@@ -7,7 +7,8 @@ program's one-line config errors, for instance) is logged without a traceback; a
 logged with its traceback; an interrupt (the engine stopping the program after a failed step it
 has reported) ends it quietly. Exit status 32 tells the host the user has already seen the error.
 After a failed step the engine may stop listening before the program has finished; an error that
-can no longer be logged through it is written to stderr as its first line, never as a traceback.
+can no longer be logged through it is written to stderr as its first line, never as a traceback;
+so is an exception Python can only report as "ignored" (a coroutine closed outside its loop).
 """
 
 from __future__ import annotations
@@ -36,7 +37,15 @@ def report_error(message: str) -> None:
         print(f"error: {message.splitlines()[0] if message else 'the program failed'}", file=sys.stderr)
 
 
+def report_unraisable(unraisable) -> None:
+    """sys.unraisablehook: one line, not a traceback. After the engine stops the program, the SDK's
+    unfinished `run_pulumi_func` coroutine is closed outside its event loop, and its shutdown step
+    fails with "no running event loop"; nothing is lost then, and the user has seen the real error."""
+    print(f"note: while shutting down: {unraisable.exc_type.__name__}: {unraisable.exc_value}", file=sys.stderr)
+
+
 def main() -> int:
+    sys.unraisablehook = report_unraisable
     parser = argparse.ArgumentParser()
     for flag in (
         "project",

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import grpc
 import pulumi
 
 from engine import run_program
+from offline.stack_config import ROOT
 
 
 class _EngineGone(grpc.RpcError):
@@ -31,3 +35,30 @@ def test_an_error_goes_through_the_engine_while_it_listens(monkeypatch, capsys):
 
     assert logged == ["Resource monitor has terminated, shutting down"]
     assert capsys.readouterr().err == ""
+
+
+def test_an_exception_python_can_only_ignore_is_one_line_on_stderr():
+    """What the SDK's run_pulumi_func does when the engine stopped the program: closed outside its
+    loop, its `finally` awaits the callbacks' shutdown, which raises; Python reports it "ignored"."""
+    script = """
+import asyncio, sys
+from engine import run_program
+sys.unraisablehook = run_program.report_unraisable
+
+class Suspend:
+    def __await__(self):
+        yield  # where the engine stopped the program
+
+async def run_pulumi_func():
+    try:
+        await Suspend()
+    finally:
+        asyncio.get_running_loop()  # what _CallbackServicer.shutdown does first
+
+coroutine = run_pulumi_func()
+coroutine.send(None)
+del coroutine  # collected at exit: Python closes it and can only ignore what that raises
+"""
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == "note: while shutting down: RuntimeError: no running event loop\n"
