@@ -32,7 +32,7 @@ from offline.engine import DeclaredResource, Inventory
 from offline.known import UNKNOWN, as_previewed, computed_strings
 from offline.program import run_stack
 from offline.stack_config import ROOT, StackFileError, load_stack_config
-from offline.summary import as_json, firewall_rows, listener_rows, natural_order, node_rows
+from offline.summary import NodeRow, as_json, firewall_rows, listener_rows, node_rows, node_rows_with_instances
 from offline.waves import launch_waves
 from userdata import EC2_USER_DATA_LIMIT
 from userdata.settings import ALL_SECRETS
@@ -49,27 +49,22 @@ MARKS = (("+", "create"), ("~", "update"), ("+-", "replace"), ("-", "delete"))  
 
 @dataclass(frozen=True)
 class Node:
-    name: str
-    role: str
+    row: NodeRow  # name, role, type, AZ, subnet, IP (offline/summary.py)
     instance_id: str
     user_data_base64: str  # exactly what the instance declares, i.e. what EC2 receives
     user_data: UnpackedUserData
 
+    @property
+    def name(self) -> str:
+        return self.row.name
+
 
 def nodes_of(inventory: Inventory) -> list[Node]:
-    nodes = []
-    for instance in inventory.of_type(INSTANCE):
-        tags = instance.inputs.get("tags") or {}
-        nodes.append(
-            Node(
-                name=tags.get("Name", instance.name),
-                role=tags.get("wso2:role", "?"),
-                instance_id=instance.id,
-                user_data_base64=instance.inputs["userDataBase64"],
-                user_data=unpack_user_data(instance.inputs["userDataBase64"]),
-            )
-        )
-    return sorted(nodes, key=lambda n: (n.role != "manager", natural_order(n.name)))
+    """The nodes, the manager first, with their user data unpacked."""
+    return [
+        Node(row, instance.id, instance.inputs["userDataBase64"], unpack_user_data(instance.inputs["userDataBase64"]))
+        for row, instance in node_rows_with_instances(inventory)
+    ]
 
 
 def _component_of(resource: DeclaredResource, by_urn: dict[str, DeclaredResource]) -> str:
@@ -146,9 +141,8 @@ def print_plan(inventory: Inventory, nodes: list[Node]) -> None:
     emit()
     emit(f"Nodes: {len(nodes)} (user data as sent to EC2, against its {EC2_USER_DATA_LIMIT}-byte limit)")
     emit(f"  {'name':<16} {'role':<7} {'type':<12} {'AZ':<11} {'subnet':<15} {'private IP*':<15} user data")
-    rows = {row.name: row for row in node_rows(inventory)}
     for node in nodes:
-        row, sent = rows[node.name], len(node.user_data.payload)
+        row, sent = node.row, len(node.user_data.payload)
         emit(
             f"  {node.name:<16} {row.role:<7} {row.instance_type:<12} {row.availability_zone or '-':<11} "
             f"{row.subnet:<15} {row.private_ip:<15} {sent} B ({100 * sent / EC2_USER_DATA_LIMIT:.1f}%)"

@@ -51,25 +51,29 @@ def _by_id(inventory: Inventory) -> dict[str, DeclaredResource]:
     return {resource.id: resource for resource in inventory.resources if resource.custom and resource.id}
 
 
-def node_rows(inventory: Inventory) -> list[NodeRow]:
+def node_rows_with_instances(inventory: Inventory) -> list[tuple[NodeRow, DeclaredResource]]:
+    """Each node's row and its instance: the manager first, then the workers in natural order."""
     by_id = _by_id(inventory)
     enis = {eni.id: eni for eni in inventory.of_type(ENI)}
-    rows = []
+    found = []
     for instance in inventory.of_type(INSTANCE):
         tags = instance.inputs.get("tags") or {}
         eni = enis[instance.inputs["primaryNetworkInterface"]["networkInterfaceId"]]
         subnet = by_id.get(eni.inputs["subnetId"])
-        rows.append(
-            NodeRow(
-                name=tags.get("Name", instance.name),
-                role=tags.get("wso2:role", "?"),
-                instance_type=instance.inputs["instanceType"],
-                availability_zone=subnet.inputs["availabilityZone"] if subnet else "",
-                subnet=subnet.name if subnet else eni.inputs["subnetId"],
-                private_ip=eni.outputs.get("privateIp", ""),
-            )
+        row = NodeRow(
+            name=tags.get("Name", instance.name),
+            role=tags.get("wso2:role", "?"),
+            instance_type=instance.inputs["instanceType"],
+            availability_zone=subnet.inputs["availabilityZone"] if subnet else "",
+            subnet=subnet.name if subnet else eni.inputs["subnetId"],
+            private_ip=eni.outputs.get("privateIp", ""),
         )
-    return sorted(rows, key=lambda row: (row.role != "manager", natural_order(row.name)))
+        found.append((row, instance))
+    return sorted(found, key=lambda pair: (pair[0].role != "manager", natural_order(pair[0].name)))
+
+
+def node_rows(inventory: Inventory) -> list[NodeRow]:
+    return [row for row, _ in node_rows_with_instances(inventory)]
 
 
 def natural_order(name: str) -> list:
